@@ -1,0 +1,195 @@
+import cookie from '@fastify/cookie'
+import helmet from '@fastify/helmet'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import { CountersignError } from '../domain/errors.js'
+import { bytesEqual, sha256 } from '../domain/clock.js'
+import { parseToken, secretMatches } from '../domain/tokens.js'
+import { errorResponses, languageFrom, translate, type Language } from '../i18n/messages.js'
+import type { AdminActor, Context, RequestMeta } from '../use-cases/context.js'
+import { resolveSession } from '../use-cases/sessions.js'
+import { Cookies } from './cookies.js'
+import { Router, type Guards } from './router.js'
+import { accountRoutes } from './routes/account.js'
+import { adminRoutes } from './routes/admin.js'
+import { healthRoutes } from './routes/health.js'
+import { signInRoutes } from './routes/sign-in.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    language: Language
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Builds the HTTP server: security headers, the CSRF rule, one error handler mapping the error
+ * catalogue, and the routes. No listening here; `main.ts` does that, tests call `app.inject()`.
+ */
+export async function buildApp(ctx: Context, options: { log?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Fastify's logger is pino; secrets never reach it (SR-07): no bodies are logged, and the
+    // headers that carry tokens are redacted.
+    logger: options.log
+      ? {
+          level: ctx.config.logLevel,
+          redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+        }
+      : false,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: parseTrustProxy(ctx.config.trustProxy),
+    // IV-03: a 64 KB header is refused by Node's own limit (16 KB by default) with 431.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+  })
+  const cookies = new Cookies(ctx.config.publicUrl)
+  const publicOrigin = new URL(ctx.config.publicUrl).origin
+  const https = ctx.config.publicUrl.startsWith('https://')
+
+  app.removeContentTypeParser('text/plain')
+  await app.register(cookie)
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    // SC-13: HSTS only means something on https.
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.language = languageFrom(request.headers['accept-language'])
+    reply.header('Cache-Control', 'no-store')
+    reply.header('Vary', 'Accept-Language, Cookie, Origin')
+    if (SAFE_METHODS.has(request.method)) return
+    // CSRF (API.md): an unsafe request from a browser must come from our own origin. Bearer
+    // clients are not browsers; a request without cookies, Origin or Sec-Fetch-Site is curl.
+    if (/^Bearer /i.test(request.headers.authorization ?? '')) return
+    const origin = request.headers.origin
+    const site = request.headers['sec-fetch-site']
+    if (origin !== undefined) {
+      if (origin !== publicOrigin) throw new CountersignError('CSRF_REJECTED')
+      return
+    }
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CountersignError('CSRF_REJECTED')
+    if (cookies.has(request) && site !== 'same-origin') throw new CountersignError('CSRF_REJECTED')
+  })
+
+  app.setErrorHandler((error: FastifyError | CountersignError, request, reply) => {
+    const language = request.language ?? 'en'
+    const known = toCountersignError(error)
+    if (!known) {
+      request.log.error({ err: error }, 'unhandled error')
+      return reply.status(500).send({ error: { code: 'INTERNAL', message: translate(language, 'error.internal') } })
+    }
+    const response = errorResponses[known.code]
+    if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds))
+    const message =
+      known.code === 'INVALID_REQUEST' && known.field
+        ? translate(language, 'error.invalidField', { field: known.field, detail: known.message === known.code ? '' : known.message })
+        : translate(language, response.message)
+    return reply.status(response.status).send({
+      error: { code: known.code, message, ...(known.field ? { field: known.field } : {}), ...(known.details ?? {}) },
+    })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: translate(request.language ?? 'en', 'error.notFound') } })
+  })
+
+  const guards: Guards = {
+    meta: (request) => requestMeta(request),
+    async session(request, allowRestricted) {
+      const auth = await resolveSession(ctx, cookies.read(request, 'session'))
+      if (!auth) throw new CountersignError('SESSION_REQUIRED')
+      if (auth.session.restrictedToEnrolment && !allowRestricted) throw new CountersignError('ENROLMENT_REQUIRED')
+      return auth
+    },
+    async admin(request) {
+      const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]
+      if (bearer !== undefined) return adminFromToken(ctx, bearer)
+      const auth = await guards.session(request, false)
+      if (auth.account.role === 'staff') return { kind: 'staff', actor: `account:${auth.account.id}`, accountId: auth.account.id }
+      if (auth.account.role === 'admin' && auth.account.organisationId) {
+        return { kind: 'organisation_admin', actor: `account:${auth.account.id}`, accountId: auth.account.id, organisationId: auth.account.organisationId }
+      }
+      throw new CountersignError('FORBIDDEN')
+    },
+  }
+  const router = new Router(app, guards)
+  healthRoutes(router, ctx)
+  signInRoutes(router, ctx, cookies)
+  accountRoutes(router, ctx, cookies)
+  adminRoutes(router, ctx)
+  router.route(
+    { method: 'GET', url: '/api/v1/openapi.json', summary: 'This document', tag: 'meta', access: 'none', responses: { 200: { description: 'OpenAPI 3.1' } } },
+    async () => router.openApi({ title: 'Countersign', version: '1', serverUrl: ctx.config.publicUrl }),
+  )
+  return app
+}
+
+function requestMeta(request: FastifyRequest): RequestMeta {
+  const agent = request.headers['user-agent']
+  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null, language: request.language ?? 'en' }
+}
+
+/** The bootstrap token (`COUNTERSIGN_ADMIN_TOKEN`) or a stored API token; 401 for anything else. */
+async function adminFromToken(ctx: Context, presented: string): Promise<AdminActor> {
+  const bootstrap = ctx.config.adminToken
+  if (bootstrap !== undefined && bytesEqual(sha256(presented), sha256(bootstrap))) {
+    return { kind: 'staff', actor: 'token:bootstrap', accountId: null }
+  }
+  const parsed = parseToken(presented.startsWith('cs_') ? presented.slice(3) : null)
+  const token = parsed ? await ctx.store.apiTokens.get(parsed.id) : undefined
+  if (!parsed || !token || !secretMatches(token.secretHash, parsed.secret)) throw new CountersignError('SESSION_REQUIRED')
+  await ctx.store.apiTokens.touch(token.id, ctx.clock.now())
+  return token.organisationId
+    ? { kind: 'organisation_admin', actor: `token:${token.id}`, accountId: null, organisationId: token.organisationId }
+    : { kind: 'staff', actor: `token:${token.id}`, accountId: null }
+}
+
+/** Fastify's own errors (body parsing, limits) mapped onto the catalogue. */
+function toCountersignError(error: unknown): CountersignError | null {
+  if (error instanceof CountersignError) return error
+  const fastifyError = error as Partial<FastifyError>
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new CountersignError('PAYLOAD_TOO_LARGE')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new CountersignError('UNSUPPORTED_MEDIA_TYPE')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new CountersignError('INVALID_REQUEST', { field: 'body', detail: 'is empty' })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new CountersignError('INVALID_REQUEST', { field: 'body', detail: 'is not valid JSON' })
+  }
+  if (fastifyError.statusCode === 400 || error instanceof SyntaxError) {
+    return new CountersignError('INVALID_REQUEST', { field: 'body', detail: 'is not valid JSON' })
+  }
+  if (fastifyError.statusCode === 413) return new CountersignError('PAYLOAD_TOO_LARGE')
+  if (fastifyError.statusCode === 415) return new CountersignError('UNSUPPORTED_MEDIA_TYPE')
+  return null
+}
+
+function parseTrustProxy(value: string): boolean | string[] {
+  if (value === 'false' || value === '') return false
+  if (value === 'true') return true
+  return value.split(',').map((part) => part.trim())
+}

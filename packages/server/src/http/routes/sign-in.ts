@@ -1,0 +1,134 @@
+import { FlowAnswer, FlowIdBody, PasswordStepBody, SecondFactorBody, Session as SessionSchema } from '@countersign/protocol'
+import type { FastifyReply } from 'fastify'
+import { MINUTE_MS } from '../../domain/clock.js'
+import { CountersignError } from '../../domain/errors.js'
+import { FLOW_LIFETIME_MS } from '../../domain/sign-in/sign-in-flow.js'
+import { recordEvent } from '../../use-cases/audit.js'
+import type { Context } from '../../use-cases/context.js'
+import { describeSession, resolveSession, signOut } from '../../use-cases/sessions.js'
+import { passwordStep, secondFactorStep, type SignInResult } from '../../use-cases/sign-in.js'
+import type { Cookies } from '../cookies.js'
+import type { Router } from '../router.js'
+
+/** Per-IP limits on the unauthenticated steps, in fixed one-minute windows (DESIGN.md §4). */
+async function limitPerIp(ctx: Context, bucket: string, ip: string | null, limit: number) {
+  const now = ctx.clock.now().getTime()
+  const windowStart = now - (now % MINUTE_MS)
+  const count = await ctx.store.rateLimits.hit(`${bucket}:${ip ?? 'unknown'}`, new Date(windowStart))
+  if (count > limit) throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: Math.ceil((windowStart + MINUTE_MS - now) / 1000) })
+}
+
+export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
+  /** Sets the cookies a sign-in result calls for and renders API.md's flow answer. */
+  function render(reply: FastifyReply, result: SignInResult) {
+    if (result.state === 'completed') {
+      cookies.set(reply, 'session', result.sessionToken)
+      cookies.clear(reply, 'flow')
+      if (result.rememberToken) {
+        const days = result.auth.organisation?.rememberBrowserDays ?? 0
+        cookies.set(reply, 'remember', result.rememberToken, days * 86_400)
+      }
+      return { state: 'completed' as const, session: describeSession(result.auth) }
+    }
+    cookies.set(reply, 'flow', result.flowToken, FLOW_LIFETIME_MS / 1000)
+    if (result.restricted) cookies.set(reply, 'session', result.restricted.sessionToken)
+    return {
+      state: result.state,
+      flowId: result.flowToken,
+      expiresAt: result.flow.expiresAt.toISOString(),
+      methods: result.flow.methods,
+      preferredMethod: result.flow.preferredMethod,
+      reason: result.reason,
+      ...(result.restricted ? { session: describeSession(result.restricted.auth) } : {}),
+    }
+  }
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/password',
+      summary: 'Step one: user name and password (F-LOGIN-1)',
+      tag: 'sign-in',
+      access: 'none',
+      body: PasswordStepBody,
+      responses: {
+        200: { description: 'completed, awaiting_second_factor or awaiting_enrolment', schema: FlowAnswer },
+        400: { description: 'INVALID_REQUEST' },
+        401: { description: 'CREDENTIALS_INVALID: unknown user and wrong password alike' },
+        423: { description: 'ACCOUNT_LOCKED, only after a correct password' },
+        429: { description: 'RATE_LIMITED, with Retry-After' },
+        503: { description: 'OVERLOADED: the hashing queue is full, with Retry-After' },
+      },
+    },
+    async ({ body, meta, request, reply }) => {
+      await limitPerIp(ctx, 'password', meta.ip, ctx.config.rateLimitPasswordPerMinute)
+      const result = await passwordStep(ctx, { ...body, rememberToken: cookies.read(request, 'remember') }, meta)
+      // A session cookie from before never becomes this sign-in's session (SC-02).
+      await signOut(ctx, cookies.read(request, 'session'))
+      return render(reply, result)
+    },
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/second-factor',
+      summary: 'Step two: a code from an app, SMS, e-mail or a recovery code (F-LOGIN-2, F-LOGIN-4)',
+      tag: 'sign-in',
+      access: 'none',
+      body: SecondFactorBody,
+      responses: {
+        200: { description: 'completed, with cs_session (and cs_remember when asked)', schema: FlowAnswer },
+        400: { description: 'INVALID_REQUEST' },
+        401: { description: 'CODE_INVALID: wrong, expired, replayed, or method not set up' },
+        410: { description: 'FLOW_EXPIRED: unknown, expired or used flow' },
+        423: { description: 'ACCOUNT_LOCKED' },
+        429: { description: 'RATE_LIMITED' },
+      },
+    },
+    async ({ body, meta, request, reply }) => {
+      await limitPerIp(ctx, 'code', meta.ip, ctx.config.rateLimitCodePerMinute)
+      const result = await secondFactorStep(
+        ctx,
+        { flowToken: body.flowId ?? cookies.read(request, 'flow'), method: body.method, code: body.code, rememberBrowser: body.rememberBrowser ?? false },
+        meta,
+      )
+      return render(reply, result)
+    },
+  )
+
+  router.route(
+    {
+      method: 'GET',
+      url: '/api/v1/session',
+      summary: 'The current session, with RFC 8176 amr',
+      tag: 'sign-in',
+      access: 'enrolment',
+      responses: { 200: { description: 'Session', schema: SessionSchema }, 401: { description: 'SESSION_REQUIRED' } },
+    },
+    async ({ auth }) => describeSession(auth),
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-out',
+      summary: 'Ends the session',
+      tag: 'sign-in',
+      access: 'none',
+      body: FlowIdBody.optional(),
+      responses: { 204: { description: 'signed out' } },
+    },
+    async ({ request, reply, meta }) => {
+      const token = cookies.read(request, 'session')
+      const auth = await resolveSession(ctx, token)
+      await signOut(ctx, token)
+      if (auth) {
+        await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'session.ended', organisationId: auth.account.organisationId, actor: auth.account.id, accountId: auth.account.id, reason: 'sign_out' })
+      }
+      cookies.clear(reply, 'session')
+      cookies.clear(reply, 'flow')
+      return reply.status(204).send()
+    },
+  )
+}

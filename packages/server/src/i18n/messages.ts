@@ -1,0 +1,118 @@
+import type { ErrorCode } from '@countersign/protocol'
+
+export type Language = 'en' | 'nl'
+
+/** Every user-facing text of the server, in English and Dutch (F-X-3). A test checks both exist. */
+export const messages = {
+  en: {
+    'error.invalidRequest': 'The request is not valid.',
+    'error.invalidField': 'The field "{field}" is not valid: {detail}.',
+    'error.unsupportedMediaType': 'Send the request as JSON (Content-Type: application/json).',
+    'error.payloadTooLarge': 'The request is too large.',
+    'error.methodNotAllowed': 'This method is not allowed here.',
+    'error.credentialsInvalid': 'The username or password is incorrect.',
+    'error.codeInvalid': 'The code is incorrect or has expired. Try again with a new code.',
+    'error.sessionRequired': 'Please sign in.',
+    'error.reauthenticationRequired': 'For this change, please confirm it is you: sign in again.',
+    'error.enrolmentRequired': 'Set up a second factor first.',
+    'error.csrfRejected': 'This request came from another site and was refused.',
+    'error.forbidden': 'You are not allowed to do this.',
+    'error.pushDenied': 'The sign-in was denied on your device.',
+    'error.notFound': 'Not found.',
+    'error.pushPending': 'Waiting for approval on your device.',
+    'error.deviceLimitReached': 'You have reached the maximum number of devices. Remove one before adding another.',
+    'error.lastFactorRequired': 'Two-factor authentication is required for you, so you cannot remove your last device. Add another one first.',
+    'error.usernameTaken': 'This username is already taken.',
+    'error.slugTaken': 'This short name is already taken.',
+    'error.flowExpired': 'Your sign-in has expired. Please start again.',
+    'error.accountLocked': 'Your account is locked after too many incorrect codes. Contact your administrator.',
+    'error.rateLimited': 'Too many attempts. Please wait a moment and try again.',
+    'error.resendTooSoon': 'Please wait a moment before asking for a new code.',
+    'error.overloaded': 'The server is busy. Please try again in a moment.',
+    'error.unavailable': 'The service is temporarily unavailable.',
+    'error.internal': 'Something went wrong on our side.',
+  },
+  nl: {
+    'error.invalidRequest': 'Het verzoek is niet geldig.',
+    'error.invalidField': 'Het veld "{field}" is niet geldig: {detail}.',
+    'error.unsupportedMediaType': 'Stuur het verzoek als JSON (Content-Type: application/json).',
+    'error.payloadTooLarge': 'Het verzoek is te groot.',
+    'error.methodNotAllowed': 'Deze methode is hier niet toegestaan.',
+    'error.credentialsInvalid': 'De gebruikersnaam of het wachtwoord is onjuist.',
+    'error.codeInvalid': 'De code is onjuist of verlopen. Probeer het opnieuw met een nieuwe code.',
+    'error.sessionRequired': 'Log eerst in.',
+    'error.reauthenticationRequired': 'Bevestig voor deze wijziging dat u het bent: log opnieuw in.',
+    'error.enrolmentRequired': 'Stel eerst een tweede factor in.',
+    'error.csrfRejected': 'Dit verzoek kwam van een andere site en is geweigerd.',
+    'error.forbidden': 'U mag dit niet doen.',
+    'error.pushDenied': 'De aanmelding is op uw apparaat geweigerd.',
+    'error.notFound': 'Niet gevonden.',
+    'error.pushPending': 'Wacht op goedkeuring op uw apparaat.',
+    'error.deviceLimitReached': 'U heeft het maximale aantal apparaten bereikt. Verwijder er eerst een.',
+    'error.lastFactorRequired': 'Tweestapsverificatie is voor u verplicht, dus u kunt uw laatste apparaat niet verwijderen. Voeg eerst een ander toe.',
+    'error.usernameTaken': 'Deze gebruikersnaam is al in gebruik.',
+    'error.slugTaken': 'Deze korte naam is al in gebruik.',
+    'error.flowExpired': 'Uw aanmelding is verlopen. Begin opnieuw.',
+    'error.accountLocked': 'Uw account is geblokkeerd na te veel onjuiste codes. Neem contact op met uw beheerder.',
+    'error.rateLimited': 'Te veel pogingen. Wacht even en probeer het opnieuw.',
+    'error.resendTooSoon': 'Wacht even voordat u een nieuwe code aanvraagt.',
+    'error.overloaded': 'De server is druk. Probeer het zo opnieuw.',
+    'error.unavailable': 'De dienst is tijdelijk niet beschikbaar.',
+    'error.internal': 'Er ging bij ons iets mis.',
+  },
+} as const satisfies Record<Language, Record<string, string>>
+
+export type MessageId = keyof (typeof messages)['en']
+
+export function translate(language: Language, id: MessageId, values: Record<string, string> = {}): string {
+  return messages[language][id].replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '')
+}
+
+/** Picks English or Dutch from `Accept-Language`, by quality (F-X-3). */
+export function languageFrom(acceptLanguage: string | undefined): Language {
+  if (!acceptLanguage) return 'en'
+  const ranked = acceptLanguage
+    .slice(0, 200)
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().toLowerCase().split(';')
+      const q = params.map((p) => /^q=([0-9.]+)$/.exec(p.trim())?.[1]).find(Boolean)
+      return { tag, q: q === undefined ? 1 : Number(q) }
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q)
+  for (const { tag } of ranked) {
+    if (tag === 'nl' || tag.startsWith('nl-')) return 'nl'
+    if (tag === 'en' || tag.startsWith('en-')) return 'en'
+  }
+  return 'en'
+}
+
+/** The HTTP status and message of every error code; the compiler insists on an entry for each. */
+export const errorResponses: Record<ErrorCode, { status: number; message: MessageId }> = {
+  INVALID_REQUEST: { status: 400, message: 'error.invalidRequest' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'error.unsupportedMediaType' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'error.payloadTooLarge' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'error.methodNotAllowed' },
+  CREDENTIALS_INVALID: { status: 401, message: 'error.credentialsInvalid' },
+  CODE_INVALID: { status: 401, message: 'error.codeInvalid' },
+  SESSION_REQUIRED: { status: 401, message: 'error.sessionRequired' },
+  REAUTHENTICATION_REQUIRED: { status: 403, message: 'error.reauthenticationRequired' },
+  ENROLMENT_REQUIRED: { status: 403, message: 'error.enrolmentRequired' },
+  CSRF_REJECTED: { status: 403, message: 'error.csrfRejected' },
+  FORBIDDEN: { status: 403, message: 'error.forbidden' },
+  PUSH_DENIED: { status: 403, message: 'error.pushDenied' },
+  NOT_FOUND: { status: 404, message: 'error.notFound' },
+  PUSH_PENDING: { status: 409, message: 'error.pushPending' },
+  DEVICE_LIMIT_REACHED: { status: 409, message: 'error.deviceLimitReached' },
+  LAST_FACTOR_REQUIRED: { status: 409, message: 'error.lastFactorRequired' },
+  USERNAME_TAKEN: { status: 409, message: 'error.usernameTaken' },
+  SLUG_TAKEN: { status: 409, message: 'error.slugTaken' },
+  FLOW_EXPIRED: { status: 410, message: 'error.flowExpired' },
+  ACCOUNT_LOCKED: { status: 423, message: 'error.accountLocked' },
+  RATE_LIMITED: { status: 429, message: 'error.rateLimited' },
+  RESEND_TOO_SOON: { status: 429, message: 'error.resendTooSoon' },
+  OVERLOADED: { status: 503, message: 'error.overloaded' },
+  UNAVAILABLE: { status: 503, message: 'error.unavailable' },
+  INTERNAL: { status: 500, message: 'error.internal' },
+}

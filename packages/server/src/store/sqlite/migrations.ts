@@ -1,0 +1,159 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+
+/**
+ * SQLite schema. Times are integer milliseconds since the epoch (one type on both dialects);
+ * token secrets are SHA-256 hashes; TOTP seeds are sealed (AES-256-GCM) text.
+ */
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    const statements = [
+      `CREATE TABLE organisations (
+        id TEXT PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        policy TEXT NOT NULL CHECK (policy IN ('required','optional','off')),
+        allowed_methods TEXT NOT NULL,
+        device_limit INTEGER NOT NULL DEFAULT 5,
+        remember_browser_days INTEGER NOT NULL DEFAULT 30,
+        code_ttl_minutes INTEGER NOT NULL DEFAULT 20,
+        auto_unlock_minutes INTEGER,
+        link_with_sms INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      ) STRICT`,
+      `CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        organisation_id TEXT REFERENCES organisations(id) ON DELETE CASCADE,
+        username TEXT NOT NULL,
+        username_key TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL,
+        phone TEXT,
+        phone_verified INTEGER NOT NULL DEFAULT 0,
+        role TEXT NOT NULL CHECK (role IN ('user','admin','staff')),
+        two_factor_override TEXT NOT NULL DEFAULT 'default' CHECK (two_factor_override IN ('default','required','exempt')),
+        two_factor_enabled INTEGER NOT NULL DEFAULT 0,
+        staff_two_factor INTEGER NOT NULL DEFAULT 1,
+        preferred_method TEXT,
+        password_hash TEXT NOT NULL,
+        language TEXT,
+        factors_changed_at INTEGER NOT NULL,
+        password_changed_at INTEGER NOT NULL,
+        last_sign_in_at INTEGER,
+        created_at INTEGER NOT NULL
+      ) STRICT`,
+      `CREATE INDEX accounts_organisation ON accounts(organisation_id)`,
+      `CREATE TABLE lockouts (
+        account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        failures INTEGER NOT NULL DEFAULT 0,
+        attempt_limit INTEGER NOT NULL DEFAULT 5,
+        locked_at INTEGER,
+        locked_until INTEGER,
+        lifetime_failures INTEGER NOT NULL DEFAULT 0
+      ) STRICT`,
+      `CREATE TABLE password_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        blocked_until INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT`,
+      `CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('totp','authenticator','passkey')),
+        name TEXT NOT NULL,
+        sealed_secret TEXT,
+        last_used_step INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('pending','active')),
+        created_at INTEGER NOT NULL,
+        linked_at INTEGER,
+        last_used_at INTEGER,
+        expires_at INTEGER
+      ) STRICT`,
+      `CREATE INDEX devices_account ON devices(account_id, status)`,
+      `CREATE TABLE sign_in_flows (
+        id TEXT PRIMARY KEY,
+        secret_hash BLOB NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        state TEXT NOT NULL,
+        methods TEXT NOT NULL,
+        preferred_method TEXT,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT`,
+      `CREATE INDEX sign_in_flows_expiry ON sign_in_flows(expires_at)`,
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        secret_hash BLOB NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        amr TEXT NOT NULL,
+        authenticated_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        restricted INTEGER NOT NULL DEFAULT 0,
+        user_agent TEXT,
+        ip TEXT
+      ) STRICT`,
+      `CREATE INDEX sessions_account ON sessions(account_id)`,
+      `CREATE INDEX sessions_expiry ON sessions(expires_at)`,
+      `CREATE TABLE remembered_browsers (
+        id TEXT PRIMARY KEY,
+        secret_hash BLOB NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        factors_changed_at INTEGER NOT NULL,
+        password_changed_at INTEGER NOT NULL,
+        user_agent TEXT,
+        ip TEXT
+      ) STRICT`,
+      `CREATE INDEX remembered_browsers_account ON remembered_browsers(account_id)`,
+      `CREATE TABLE bypass_grants (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        granted_by TEXT NOT NULL,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT`,
+      `CREATE INDEX bypass_grants_account ON bypass_grants(account_id)`,
+      `CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        organisation_id TEXT,
+        actor TEXT,
+        account_id TEXT,
+        event TEXT NOT NULL,
+        reason TEXT,
+        ip TEXT,
+        user_agent TEXT,
+        details TEXT NOT NULL
+      ) STRICT`,
+      `CREATE INDEX audit_events_organisation ON audit_events(organisation_id, seq)`,
+      `CREATE INDEX audit_events_account ON audit_events(account_id, seq)`,
+      `CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        secret_hash BLOB NOT NULL,
+        name TEXT NOT NULL,
+        organisation_id TEXT REFERENCES organisations(id) ON DELETE CASCADE,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER
+      ) STRICT`,
+      `CREATE TABLE rate_limits (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL
+      ) STRICT`,
+    ]
+    for (const statement of statements) await sql.raw(statement).execute(db)
+  },
+}
+
+export const sqliteMigrations: MigrationProvider = {
+  async getMigrations() {
+    return { '0001-initial': initial }
+  },
+}

@@ -1,0 +1,334 @@
+import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
+import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
+
+/*
+ * The storage port: the list of things the product does to its data. Each method that guards a
+ * security property is ONE SQL statement (DESIGN.md §4), so it holds under parallel requests on
+ * SQLite and, later, on PostgreSQL at READ COMMITTED. `store.contract.ts` proves each guarantee
+ * for every backend.
+ */
+
+export type Role = 'user' | 'admin' | 'staff'
+export type DeviceKind = 'totp' | 'authenticator' | 'passkey'
+
+export interface Organisation {
+  id: string
+  slug: string
+  name: string
+  policy: Policy
+  allowedMethods: MethodKind[]
+  deviceLimit: number
+  rememberBrowserDays: number
+  codeTtlMinutes: number
+  autoUnlockMinutes: number | null
+  linkWithSms: boolean
+  createdAt: Date
+}
+
+export type OrganisationSettingsPatch = Partial<
+  Pick<
+    Organisation,
+    | 'name'
+    | 'policy'
+    | 'allowedMethods'
+    | 'deviceLimit'
+    | 'rememberBrowserDays'
+    | 'codeTtlMinutes'
+    | 'autoUnlockMinutes'
+    | 'linkWithSms'
+  >
+>
+
+export interface Account {
+  id: string
+  organisationId: string | null
+  username: string
+  email: string
+  phone: string | null
+  phoneVerified: boolean
+  role: Role
+  twoFactorOverride: TwoFactorOverride
+  twoFactorEnabled: boolean
+  staffTwoFactor: boolean
+  preferredMethod: MethodKind | null
+  passwordHash: string
+  language: 'en' | 'nl' | null
+  factorsChangedAt: Date
+  passwordChangedAt: Date
+  lastSignInAt: Date | null
+  createdAt: Date
+}
+
+export type AccountPatch = Partial<
+  Pick<
+    Account,
+    | 'email'
+    | 'phone'
+    | 'phoneVerified'
+    | 'role'
+    | 'twoFactorOverride'
+    | 'twoFactorEnabled'
+    | 'staffTwoFactor'
+    | 'preferredMethod'
+    | 'passwordHash'
+    | 'language'
+    | 'factorsChangedAt'
+    | 'passwordChangedAt'
+    | 'lastSignInAt'
+  >
+>
+
+export interface Lockout {
+  accountId: string
+  /** Consecutive failed second-factor attempts; only a success or an admin resets it. */
+  failures: number
+  /** The count at which the account locks: 5, raised by 5 at each auto-unlock, at most 100. */
+  attemptLimit: number
+  lockedAt: Date | null
+  lockedUntil: Date | null
+  lifetimeFailures: number
+}
+
+export interface Device {
+  id: string
+  accountId: string
+  kind: DeviceKind
+  name: string
+  /** AES-256-GCM, bound to device, account and organisation (crypto/secret-sealer.ts). */
+  sealedSecret: string | null
+  lastUsedStep: number | null
+  status: 'pending' | 'active'
+  createdAt: Date
+  linkedAt: Date | null
+  lastUsedAt: Date | null
+  /** A pending device is forgotten after this (RB-06). */
+  expiresAt: Date | null
+}
+
+export interface SignInFlow {
+  id: string
+  secretHash: Buffer
+  accountId: string
+  state: FlowState
+  methods: MethodKind[]
+  preferredMethod: MethodKind | null
+  reason: string
+  createdAt: Date
+  expiresAt: Date
+}
+
+export interface Session {
+  id: string
+  secretHash: Buffer
+  accountId: string
+  amr: string[]
+  authenticatedAt: Date
+  createdAt: Date
+  lastSeenAt: Date
+  expiresAt: Date
+  restrictedToEnrolment: boolean
+  userAgent: string | null
+  ip: string | null
+}
+
+export interface RememberedBrowser {
+  id: string
+  secretHash: Buffer
+  accountId: string
+  createdAt: Date
+  expiresAt: Date
+  lastUsedAt: Date | null
+  factorsChangedAt: Date
+  passwordChangedAt: Date
+  userAgent: string | null
+  ip: string | null
+}
+
+export interface BypassGrant {
+  id: string
+  accountId: string
+  grantedBy: string
+  reason: string | null
+  createdAt: Date
+  expiresAt: Date
+  usedAt: Date | null
+}
+
+export interface AuditEventRow {
+  id: string
+  at: Date
+  organisationId: string | null
+  actor: string | null
+  accountId: string | null
+  event: string
+  reason: string | null
+  ip: string | null
+  userAgent: string | null
+  details: Record<string, unknown>
+}
+
+export type NewAuditEvent = Omit<AuditEventRow, 'id'>
+
+export interface ApiToken {
+  id: string
+  secretHash: Buffer
+  name: string
+  /** `null` = staff level (every organisation). */
+  organisationId: string | null
+  createdBy: string
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+export interface AuditFilter {
+  organisationId?: string
+  accountId?: string
+  event?: string
+  after?: Date
+  before?: Date
+  limit: number
+}
+
+export interface OrganisationStore {
+  create(org: Organisation): Promise<void>
+  get(id: string): Promise<Organisation | undefined>
+  getBySlug(slug: string): Promise<Organisation | undefined>
+  list(): Promise<Organisation[]>
+  update(id: string, patch: OrganisationSettingsPatch): Promise<Organisation | undefined>
+  count(): Promise<number>
+}
+
+export interface AccountStore {
+  /** Inserts with a unique case-folded user name; `false` if the name is taken (never throws for it). */
+  create(account: Account): Promise<boolean>
+  get(id: string): Promise<Account | undefined>
+  /** Looks up by the case-folded, NFKC user name (BF-13). */
+  getByUsername(usernameKey: string): Promise<Account | undefined>
+  listByOrganisation(organisationId: string | null): Promise<Account[]>
+  update(id: string, patch: AccountPatch): Promise<Account | undefined>
+  remove(id: string): Promise<boolean>
+}
+
+export interface LockoutStore {
+  get(accountId: string): Promise<Lockout>
+  /**
+   * Charges one second-factor attempt BEFORE the code is compared ("charge first", DD-01):
+   * adds one to the consecutive count only while it is below the attempt limit, and returns the
+   * new count, or `null` when the account is locked and nothing may be evaluated. Parallel calls
+   * each see a distinct count, so at most `attemptLimit` codes are ever evaluated (BF-02).
+   */
+  charge(accountId: string): Promise<{ failures: number; attemptLimit: number } | null>
+  /** Locks if the count is still at or above the limit (a success in between wins); `true` if it locked. */
+  lockIfAtLimit(accountId: string, now: Date, lockedUntil: Date | null): Promise<boolean>
+  /**
+   * A correct code: resets the count, but only if the account is not locked; `false` means a lock
+   * won the race and the correct code must be refused (RR-11).
+   */
+  resetOnSuccess(accountId: string): Promise<boolean>
+  /** Auto-unlock when due: raises the limit and clears the lock, leaving the count (BF-10). */
+  autoUnlockIfDue(accountId: string, now: Date, nextLimit: number): Promise<boolean>
+  /** Admin unlock: count to zero, limit back to its start. */
+  unlock(accountId: string, attemptLimit: number): Promise<void>
+}
+
+export interface PasswordThrottleStore {
+  /**
+   * Charges one password attempt for a user name, whether it exists or not, unless it is blocked
+   * at `now`. The charge sets the delay as if the attempt fails (domain/lockout.ts), so parallel
+   * attempts cannot outrun it (BF-12); `clear` lifts it after a correct password. One statement.
+   */
+  charge(key: string, now: Date): Promise<{ ok: true; failures: number } | { ok: false; blockedUntil: Date }>
+  clear(key: string): Promise<void>
+}
+
+export interface DeviceStore {
+  create(device: Device): Promise<void>
+  get(accountId: string, deviceId: string): Promise<Device | undefined>
+  listActive(accountId: string): Promise<Device[]>
+  listActiveForAccounts(accountIds: readonly string[]): Promise<Device[]>
+  /**
+   * Turns a pending device active if the account has fewer than `limit` active devices, in one
+   * statement; `false` if the limit is reached or the device is no longer pending (RR-10).
+   * The step that confirmed it is recorded, so that code cannot sign in again (RR-04).
+   */
+  activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date): Promise<boolean>
+  /** Records a used time step if it is newer than the last one; `false` = replay (F-TOTP-2). */
+  recordUse(deviceId: string, step: number, now: Date): Promise<boolean>
+  rename(accountId: string, deviceId: string, name: string): Promise<boolean>
+  remove(accountId: string, deviceId: string): Promise<boolean>
+  countActive(accountId: string): Promise<number>
+  deleteExpiredPending(now: Date): Promise<number>
+}
+
+export interface FlowStore {
+  create(flow: SignInFlow): Promise<void>
+  get(id: string): Promise<SignInFlow | undefined>
+  /** Moves a flow from one state to another; exactly one racer wins. */
+  transition(id: string, from: FlowState, to: FlowState, now: Date): Promise<boolean>
+  deleteExpired(now: Date): Promise<number>
+}
+
+export interface SessionStore {
+  create(session: Session): Promise<void>
+  get(id: string): Promise<Session | undefined>
+  /** Extends idle time; never past the absolute expiry. */
+  touch(id: string, now: Date): Promise<void>
+  remove(id: string): Promise<void>
+  removeAllForAccount(accountId: string, exceptId?: string): Promise<number>
+  deleteExpired(now: Date): Promise<number>
+}
+
+export interface RememberedBrowserStore {
+  create(browser: RememberedBrowser): Promise<void>
+  get(id: string): Promise<RememberedBrowser | undefined>
+  list(accountId: string): Promise<RememberedBrowser[]>
+  /** Rotates the secret on use: only the racer that still holds the old hash wins (RR-12). */
+  rotate(id: string, oldHash: Buffer, newHash: Buffer, now: Date): Promise<boolean>
+  remove(accountId: string, id: string): Promise<boolean>
+  removeAllForAccount(accountId: string): Promise<number>
+}
+
+export interface BypassGrantStore {
+  /** Creates a grant, replacing any unused one for the same account. */
+  create(grant: BypassGrant): Promise<void>
+  findUsable(accountId: string, now: Date): Promise<BypassGrant | undefined>
+  /** Uses a grant once: `used_at` is set only if unused and unexpired; one racer wins (RR-08). */
+  use(id: string, now: Date): Promise<boolean>
+}
+
+export interface AuditStore {
+  append(event: NewAuditEvent): Promise<void>
+  list(filter: AuditFilter): Promise<AuditEventRow[]>
+}
+
+export interface ApiTokenStore {
+  create(token: ApiToken): Promise<void>
+  get(id: string): Promise<ApiToken | undefined>
+  touch(id: string, now: Date): Promise<void>
+}
+
+export interface RateLimitStore {
+  /** Counts one hit in a fixed window and returns the count so far, in one statement. */
+  hit(key: string, windowStart: Date): Promise<number>
+  deleteBefore(windowStart: Date): Promise<number>
+}
+
+export interface Store {
+  readonly organisations: OrganisationStore
+  readonly accounts: AccountStore
+  readonly lockouts: LockoutStore
+  readonly passwordThrottle: PasswordThrottleStore
+  readonly devices: DeviceStore
+  readonly flows: FlowStore
+  readonly sessions: SessionStore
+  readonly rememberedBrowsers: RememberedBrowserStore
+  readonly bypassGrants: BypassGrantStore
+  readonly audit: AuditStore
+  readonly apiTokens: ApiTokenStore
+  readonly rateLimits: RateLimitStore
+  /** Runs `work` in one transaction: all its writes land, or none. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
+  /** True when the database answers (readiness). */
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}

@@ -1,0 +1,126 @@
+import type { MethodKind } from '@countersign/protocol'
+import { CountersignError } from '../domain/errors.js'
+import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
+import { recordEvent } from './audit.js'
+import type { Context, RequestMeta } from './context.js'
+import { describeDevice } from './devices.js'
+import { availableMethods, secondFactorStepForReauthentication } from './reauthenticate.js'
+import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+
+/** `+31612345678` → `+31 ••• ••• 678`: enough to recognise, not to copy (F-SET-2). */
+export function maskPhone(phone: string | null): string | null {
+  if (!phone) return null
+  return `${phone.slice(0, 3)} ••• ••• ${phone.slice(-3)}`
+}
+
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@')
+  return `${local.slice(0, 1)}•••@${domain}`
+}
+
+/** My Account > Security (F-SET-1…4): method, devices, contact, browsers, and the policy with its reason. */
+export async function securityOverview(ctx: Context, auth: Authenticated) {
+  const { account, organisation } = auth
+  const devices = await ctx.store.devices.listActive(account.id)
+  const browsers = await ctx.store.rememberedBrowsers.list(account.id)
+  const now = ctx.clock.now()
+  const requirement = policyRequirement({ account, organisationPolicy: organisation?.policy ?? null })
+  return {
+    method: account.preferredMethod,
+    availableMethods: availableMethods(devices),
+    allowedMethods: organisation?.allowedMethods ?? [],
+    twoFactorEnabled: account.twoFactorEnabled,
+    devices: devices.map(describeDevice),
+    deviceLimit: organisation?.deviceLimit ?? 5,
+    phone: maskPhone(account.phone),
+    phoneVerified: account.phoneVerified,
+    email: account.email,
+    rememberedBrowsers: browsers.filter((b) => b.expiresAt > now).map(describeBrowser),
+    rememberBrowserDays: organisation?.rememberBrowserDays ?? 0,
+    policy: {
+      organisation: organisation?.policy ?? null,
+      override: account.twoFactorOverride,
+      required: requirement.required,
+      reason: requirement.reason,
+      canTurnOff: !requirement.required || requirement.reason === 'user_enabled',
+    },
+    recentSignInUntil: new Date(auth.session.authenticatedAt.getTime() + 10 * 60_000).toISOString(),
+    restrictedToEnrolment: auth.session.restrictedToEnrolment,
+  }
+}
+
+function describeBrowser(browser: { id: string; createdAt: Date; expiresAt: Date; lastUsedAt: Date | null; userAgent: string | null; ip: string | null }) {
+  return {
+    id: browser.id,
+    createdAt: browser.createdAt.toISOString(),
+    expiresAt: browser.expiresAt.toISOString(),
+    lastUsedAt: browser.lastUsedAt?.toISOString() ?? null,
+    userAgent: browser.userAgent,
+    ip: browser.ip,
+  }
+}
+
+export async function listRememberedBrowsers(ctx: Context, auth: Authenticated) {
+  const now = ctx.clock.now()
+  return (await ctx.store.rememberedBrowsers.list(auth.account.id)).filter((b) => b.expiresAt > now).map(describeBrowser)
+}
+
+export async function forgetBrowser(ctx: Context, auth: Authenticated, id: string, meta: RequestMeta) {
+  if (!(await ctx.store.rememberedBrowsers.remove(auth.account.id, id))) throw new CountersignError('NOT_FOUND')
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'browser.forgotten', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { rememberedBrowserId: id } })
+}
+
+/** Chooses the method offered first at sign-in (F-SET-1); it must be set up and allowed. */
+export async function setPreferredMethod(ctx: Context, auth: Authenticated, method: MethodKind, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const devices = await ctx.store.devices.listActive(auth.account.id)
+  const allowed = auth.organisation?.allowedMethods ?? []
+  if (!availableMethods(devices).includes(method) || (auth.organisation && !allowed.includes(method))) {
+    throw new CountersignError('INVALID_REQUEST', { field: 'method', detail: 'method is not set up' })
+  }
+  await ctx.store.accounts.update(auth.account.id, { preferredMethod: method })
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'method.changed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { method } })
+}
+
+/** Turns 2FA on or off for oneself where the policy makes it optional (F-SET-4). */
+export async function setTwoFactor(ctx: Context, auth: Authenticated, enabled: boolean, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const { account, organisation } = auth
+  if (account.role === 'staff' || account.twoFactorOverride !== 'default' || organisation?.policy !== 'optional') {
+    throw new CountersignError('FORBIDDEN', { detail: 'the policy decides' })
+  }
+  if (enabled && (await ctx.store.devices.countActive(account.id)) === 0) {
+    throw new CountersignError('INVALID_REQUEST', { field: 'enabled', detail: 'set up a method first' })
+  }
+  await ctx.store.accounts.update(account.id, { twoFactorEnabled: enabled, factorsChangedAt: ctx.clock.now() })
+  await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: enabled ? 'two_factor.enabled' : 'two_factor.disabled', organisationId: account.organisationId, accountId: account.id, actor: account.id })
+}
+
+/** The user's own recent security events (F-POL-6, F-SET-3). */
+export async function ownActivity(ctx: Context, auth: Authenticated, limit = 50) {
+  const events = await ctx.store.audit.list({ accountId: auth.account.id, limit })
+  return events.map((e) => ({ id: e.id, at: e.at.toISOString(), event: e.event, reason: e.reason, ip: e.ip, userAgent: e.userAgent }))
+}
+
+/**
+ * Re-authentication for sensitive changes (SC-14): the password, and a second factor when the
+ * account has one. A fresh session replaces the old one (new id, new sign-in time).
+ */
+export async function reauthenticate(
+  ctx: Context,
+  auth: Authenticated,
+  input: { password: string; method?: MethodKind; code?: string },
+  meta: RequestMeta,
+) {
+  const ok = await ctx.hasher.verify(auth.account.passwordHash, input.password)
+  if (!ok) {
+    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.failed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'credentials_invalid' })
+    throw new CountersignError('CREDENTIALS_INVALID')
+  }
+  const amr = await secondFactorStepForReauthentication(ctx, auth, input, meta)
+  const { token, session } = await createSession(ctx, ctx.store, { accountId: auth.account.id, amr, authenticatedAt: ctx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
+  await ctx.store.sessions.remove(auth.session.id)
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id })
+  return { token, auth: { ...auth, session } }
+}

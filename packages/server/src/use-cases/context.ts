@@ -1,0 +1,33 @@
+import type { Config } from '../config/config.js'
+import type { PasswordHasher } from '../crypto/password-hasher.js'
+import type { SecretSealer } from '../crypto/secret-sealer.js'
+import type { Clock, Random } from '../domain/clock.js'
+import type { Store } from '../store/store.js'
+
+/** What every use-case needs; `main.ts` builds it once and picks the implementations. */
+export interface Context {
+  readonly store: Store
+  readonly clock: Clock
+  readonly random: Random
+  readonly hasher: PasswordHasher
+  readonly sealer: SecretSealer
+  readonly config: Config
+}
+
+/** Where a request came from, for audit events and sessions. Untrusted text, stored bounded. */
+export interface RequestMeta {
+  ip: string | null
+  userAgent: string | null
+  language: 'en' | 'nl'
+}
+
+/** Who performs an administrative action. */
+export type AdminActor =
+  | { kind: 'staff'; actor: string; accountId: string | null }
+  | { kind: 'organisation_admin'; actor: string; accountId: string | null; organisationId: string }
+
+export function boundedText(value: string | null | undefined, max = 200): string | null {
+  if (value === null || value === undefined) return null
+  // One event = one line (IV-08): control characters become spaces.
+  return value.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, max)
+}

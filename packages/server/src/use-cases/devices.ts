@@ -1,0 +1,154 @@
+import { MINUTE_MS } from '../domain/clock.js'
+import { CountersignError } from '../domain/errors.js'
+import { checkTotpCode, newTotpSecret, otpauthUri, toBase32 } from '../domain/methods/totp.js'
+import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
+import { amrFor } from '../domain/sign-in/sign-in-flow.js'
+import { newId } from '../domain/tokens.js'
+import { qrCodeDataUrl } from '../presentation/qr-code.js'
+import type { Device, DeviceKind } from '../store/store.js'
+import { recordEvent } from './audit.js'
+import type { Context, RequestMeta } from './context.js'
+import { seedBinding } from './second-factor.js'
+import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+
+/** A pending device is forgotten after 10 minutes if never confirmed (RB-06). */
+export const PENDING_DEVICE_MS = 10 * MINUTE_MS
+
+export function describeDevice(device: Device) {
+  return {
+    id: device.id,
+    name: device.name,
+    kind: device.kind,
+    linkedAt: (device.linkedAt ?? device.createdAt).toISOString(),
+    lastUsedAt: device.lastUsedAt?.toISOString() ?? null,
+  }
+}
+
+/**
+ * Starts linking an authenticator app (F-TOTP-1): a pending device with its own fresh seed
+ * (F-TOTP-3), sealed at rest, shown once as an otpauth URI, base32 text and a QR code. It is not
+ * listed, not counted and not usable until a code confirms it.
+ */
+export async function startTotpDevice(ctx: Context, auth: Authenticated, input: { name: string; kind?: DeviceKind }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const { account, organisation } = auth
+  if (organisation && !organisation.allowedMethods.includes('totp')) throw new CountersignError('FORBIDDEN', { detail: 'method not allowed' })
+  const limit = organisation?.deviceLimit ?? 5
+  if ((await ctx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
+  const now = ctx.clock.now()
+  const secret = newTotpSecret(ctx.random)
+  const id = newId(ctx.random)
+  const device: Device = {
+    id,
+    accountId: account.id,
+    kind: input.kind ?? 'totp',
+    name: input.name,
+    sealedSecret: ctx.sealer.seal(secret, seedBinding({ id, accountId: account.id }, organisation?.id ?? null)),
+    lastUsedStep: null,
+    status: 'pending',
+    createdAt: now,
+    linkedAt: null,
+    lastUsedAt: null,
+    expiresAt: new Date(now.getTime() + PENDING_DEVICE_MS),
+  }
+  await ctx.store.devices.create(device)
+  const uri = otpauthUri({ issuer: organisation?.name ?? 'Countersign', accountName: account.username, secret })
+  await recordEvent(ctx.store, now, meta, { event: 'device.link_started', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: id, kind: device.kind } })
+  return {
+    deviceId: id,
+    otpauthUri: uri,
+    secret: toBase32(secret),
+    qrCode: await qrCodeDataUrl(uri),
+    expiresAt: device.expiresAt!.toISOString(),
+  }
+}
+
+/**
+ * Confirms a pending device with the app's current code; only then is it linked (F-TOTP-1). The
+ * device limit is enforced by the same statement that activates it (RR-10), and the confirming
+ * code's step is recorded so it cannot sign in again (RR-04). In a forced-enrolment session this
+ * completes the enrolment: the restricted session is replaced by a full one.
+ */
+export async function confirmDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; code: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const { account, organisation } = auth
+  const now = ctx.clock.now()
+  const device = await ctx.store.devices.get(account.id, input.deviceId)
+  if (!device || device.status !== 'pending' || !device.expiresAt || device.expiresAt <= now || !device.sealedSecret) {
+    throw new CountersignError('NOT_FOUND')
+  }
+  const secret = ctx.sealer.open(device.sealedSecret, seedBinding(device, organisation?.id ?? null))
+  if (!secret) throw new CountersignError('NOT_FOUND')
+  const check = checkTotpCode({ secret, code: input.code, now, lastUsedStep: null })
+  if (!check.ok) {
+    await recordEvent(ctx.store, now, meta, { event: 'device.confirmation_failed', organisationId: account.organisationId, accountId: account.id, actor: account.id, reason: check.reason, details: { deviceId: device.id } })
+    throw new CountersignError('CODE_INVALID')
+  }
+  const limit = organisation?.deviceLimit ?? 5
+  if (!(await ctx.store.devices.activate(device.id, account.id, limit, check.step, now))) {
+    if ((await ctx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
+    throw new CountersignError('NOT_FOUND')
+  }
+  // A factor changed: every remembered browser is void (F-LOGIN-3, SC-09).
+  await ctx.store.accounts.update(account.id, {
+    factorsChangedAt: now,
+    twoFactorEnabled: true,
+    ...(account.preferredMethod === null ? { preferredMethod: 'totp' as const } : {}),
+  })
+  await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
+  await recordEvent(ctx.store, now, meta, { event: 'device.linked', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id, kind: device.kind, name: device.name } })
+
+  let replacement: { token: string; auth: Authenticated } | undefined
+  if (auth.session.restrictedToEnrolment) {
+    // Enrolment done (F-LOGIN-5): a fresh session id (SC-01); amr stays `pwd`, since the factor
+    // was created in this sign-in and does not prove an earlier binding (T9).
+    const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
+    await ctx.store.sessions.remove(auth.session.id)
+    await recordEvent(ctx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id } })
+    replacement = { token, auth: { ...auth, session } }
+  }
+  const linked = await ctx.store.devices.get(account.id, device.id)
+  return { device: describeDevice(linked!), replacement }
+}
+
+export async function listDevices(ctx: Context, accountId: string) {
+  return (await ctx.store.devices.listActive(accountId)).map(describeDevice)
+}
+
+export async function renameDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; name: string }, meta: RequestMeta) {
+  if (!(await ctx.store.devices.rename(auth.account.id, input.deviceId, input.name))) throw new CountersignError('NOT_FOUND')
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'device.renamed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { deviceId: input.deviceId, name: input.name } })
+  return describeDevice((await ctx.store.devices.get(auth.account.id, input.deviceId))!)
+}
+
+/**
+ * Removes one of the user's devices (F-DEV-2). Under a requirement the last factor stays
+ * (409 LAST_FACTOR_REQUIRED). Other sessions end and remembered browsers are voided (SC-09).
+ */
+export async function removeOwnDevice(ctx: Context, auth: Authenticated, input: { deviceId: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  await removeDevice(ctx, { accountId: auth.account.id, deviceId: input.deviceId, actor: auth.account.id, keepSessionId: auth.session.id, enforceLastFactor: true }, meta)
+}
+
+/** Shared by the user's own removal and the admin's (F-POL-5). */
+export async function removeDevice(
+  ctx: Context,
+  input: { accountId: string; deviceId: string; actor: string; keepSessionId?: string; enforceLastFactor: boolean },
+  meta: RequestMeta,
+) {
+  const account = await ctx.store.accounts.get(input.accountId)
+  const device = account ? await ctx.store.devices.get(account.id, input.deviceId) : undefined
+  if (!account || !device || device.status !== 'active') throw new CountersignError('NOT_FOUND')
+  if (input.enforceLastFactor) {
+    const organisation = account.organisationId ? await ctx.store.organisations.get(account.organisationId) : undefined
+    const requirement = policyRequirement({ account, organisationPolicy: organisation?.policy ?? null })
+    if (requirement.required && (await ctx.store.devices.countActive(account.id)) <= 1) throw new CountersignError('LAST_FACTOR_REQUIRED')
+  }
+  if (!(await ctx.store.devices.remove(account.id, device.id))) throw new CountersignError('NOT_FOUND')
+  const now = ctx.clock.now()
+  const remaining = await ctx.store.devices.countActive(account.id)
+  await ctx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 ? { preferredMethod: null } : {}) })
+  await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
+  const endedSessions = await ctx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
+  await recordEvent(ctx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
+}

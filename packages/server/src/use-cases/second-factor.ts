@@ -1,0 +1,111 @@
+import type { MethodKind } from '@countersign/protocol'
+import { CountersignError } from '../domain/errors.js'
+import { lockedUntil, nextAttemptLimit } from '../domain/lockout.js'
+import { checkTotpCode, type TotpCheck } from '../domain/methods/totp.js'
+import type { Account, Device, Organisation } from '../store/store.js'
+import { recordEvent } from './audit.js'
+import type { Context, RequestMeta } from './context.js'
+
+/** The second-factor methods an account has set up, before the organisation's filter. */
+export function availableMethods(devices: readonly Device[]): MethodKind[] {
+  const methods: MethodKind[] = []
+  // An authenticator device also shows a TOTP code (F-PUSH-3), so both kinds offer `totp`.
+  if (devices.some((d) => d.kind === 'totp' || d.kind === 'authenticator')) methods.push('totp')
+  return methods
+}
+
+/** Associated data that binds a sealed seed to its device, account and organisation (SR-02). */
+export function seedBinding(device: Pick<Device, 'id' | 'accountId'>, organisationId: string | null): string {
+  return `${device.id}|${device.accountId}|${organisationId ?? ''}`
+}
+
+/**
+ * Refuses a locked account, after an auto-unlock that has come due (BF-10). Audited as
+ * `sign_in.rejected_locked` so evaluations can be counted (SECURITY.md conventions).
+ */
+export async function ensureNotLocked(ctx: Context, account: Account, organisation: Organisation | null, meta: RequestMeta, step: string) {
+  const now = ctx.clock.now()
+  let lockout = await ctx.store.lockouts.get(account.id)
+  if (lockout.lockedAt && lockout.lockedUntil && lockout.lockedUntil <= now) {
+    if (await ctx.store.lockouts.autoUnlockIfDue(account.id, now, nextAttemptLimit(lockout.failures))) {
+      await recordEvent(ctx.store, now, meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, reason: 'auto_unlock', details: { failures: lockout.failures } })
+    }
+    lockout = await ctx.store.lockouts.get(account.id)
+  }
+  if (lockout.lockedAt || lockout.failures >= lockout.attemptLimit) {
+    await recordEvent(ctx.store, now, meta, { event: 'sign_in.rejected_locked', organisationId: account.organisationId, accountId: account.id, reason: 'account_locked', details: { step } })
+    void organisation
+    throw new CountersignError('ACCOUNT_LOCKED', lockout.lockedUntil ? { details: { lockedUntil: lockout.lockedUntil.toISOString() } } : {})
+  }
+}
+
+/**
+ * Checks one second-factor code for an account (F-LOGIN-4). The attempt is charged on the
+ * account's single counter BEFORE the code is compared, so parallel guesses cannot outrun the
+ * lock (BF-02) and a locked account is refused before any comparison. Wrong, replayed, malformed
+ * codes and methods not set up (`method: null`) are all one failure. Returns only on success.
+ */
+export async function verifySecondFactor(
+  ctx: Context,
+  input: { account: Account; organisation: Organisation | null; method: MethodKind | null; code: string | undefined },
+  meta: RequestMeta,
+): Promise<{ deviceId: string }> {
+  const { store } = ctx
+  const { account, organisation } = input
+  const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
+    recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
+
+  await ensureNotLocked(ctx, account, organisation, meta, 'second_factor')
+  const charge = await store.lockouts.charge(account.id)
+  if (!charge) {
+    await audit('sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
+    throw new CountersignError('ACCOUNT_LOCKED')
+  }
+
+  const check = input.method ? await evaluate(ctx, account, organisation, input.method, input.code) : ({ ok: false, reason: 'method_not_set_up' } as const)
+  if (!check.ok) {
+    await audit('sign_in.second_factor_failed', check.reason, { attempt: charge.failures })
+    if (charge.failures >= charge.attemptLimit) {
+      const until = lockedUntil({ now: ctx.clock.now(), failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
+      if (await store.lockouts.lockIfAtLimit(account.id, ctx.clock.now(), until)) {
+        await audit('account.locked', 'too_many_failed_codes', { failures: charge.failures, lockedUntil: until?.toISOString() ?? null })
+      }
+    }
+    throw new CountersignError('CODE_INVALID')
+  }
+
+  // A lock that won the race refuses even a correct code (RR-11).
+  if (!(await store.lockouts.resetOnSuccess(account.id))) {
+    await audit('sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
+    throw new CountersignError('ACCOUNT_LOCKED')
+  }
+  await audit('sign_in.second_factor_succeeded', null, { deviceId: check.deviceId })
+  return { deviceId: check.deviceId }
+}
+
+type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }
+
+/** Compares a code with every device that can produce it; persists the used step (F-TOTP-2). */
+async function evaluate(ctx: Context, account: Account, organisation: Organisation | null, method: MethodKind, code: string | undefined): Promise<Evaluation> {
+  if (method !== 'totp') return { ok: false, reason: 'method_not_set_up' }
+  const now = ctx.clock.now()
+  const devices = (await ctx.store.devices.listActive(account.id)).filter((d) => d.kind === 'totp' || d.kind === 'authenticator')
+  let result: Evaluation = { ok: false, reason: 'wrong_code' }
+  let sawReplay = false
+  for (const device of devices) {
+    if (!device.sealedSecret) continue
+    const secret = ctx.sealer.open(device.sealedSecret, seedBinding(device, organisation?.id ?? null))
+    if (!secret) continue // moved or tampered ciphertext refuses, never crashes (SR-02)
+    const check: TotpCheck = checkTotpCode({ secret, code, now, lastUsedStep: device.lastUsedStep })
+    if (!check.ok && check.reason === 'malformed') return { ok: false, reason: 'malformed' }
+    if (check.ok && !result.ok) {
+      // The guarded write decides replays under a race: zero rows changed = replay.
+      if (await ctx.store.devices.recordUse(device.id, check.step, now)) result = { ok: true, deviceId: device.id }
+      else sawReplay = true
+    } else if (!check.ok && check.reason === 'replayed') sawReplay = true
+  }
+  if (!result.ok && sawReplay) return { ok: false, reason: 'replayed' }
+  if (devices.length === 0 && code !== undefined) return { ok: false, reason: 'method_not_set_up' }
+  return result
+}
+

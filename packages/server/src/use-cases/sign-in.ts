@@ -1,0 +1,261 @@
+import type { MethodKind } from '@countersign/protocol'
+import { DAY_MS } from '../domain/clock.js'
+import { CountersignError } from '../domain/errors.js'
+import { secondFactorRequirement, type Requirement } from '../domain/sign-in/second-factor-requirement.js'
+import { amrFor, FLOW_LIFETIME_MS, offeredMethods, type FlowState } from '../domain/sign-in/sign-in-flow.js'
+import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
+import { usernameKey } from '../domain/username.js'
+import type { Account, Device, Organisation, SignInFlow, Store } from '../store/store.js'
+import { recordEvent } from './audit.js'
+import type { Context, RequestMeta } from './context.js'
+import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
+import { createSession, type Authenticated } from './sessions.js'
+
+export type SignInResult =
+  | { state: 'completed'; auth: Authenticated; sessionToken: string; rememberToken?: string; reason: string }
+  | {
+      state: Exclude<FlowState, 'completed'>
+      flow: SignInFlow
+      flowToken: string
+      /** Forced enrolment (F-LOGIN-5, F-POL-4): a session that reaches only the enrolment endpoints. */
+      restricted?: { auth: Authenticated; sessionToken: string }
+      reason: string
+    }
+
+/**
+ * Step one (F-LOGIN-1): the password. Unknown user names and wrong passwords take the same path,
+ * the same time (a dummy argon2 run) and the same answer. A locked account is reported only after
+ * a correct password (T7). Then the policy decides whether a second factor is due, and why.
+ */
+export async function passwordStep(
+  ctx: Context,
+  input: { username: string; password: string; rememberToken: string | undefined },
+  meta: RequestMeta,
+): Promise<SignInResult> {
+  const { store } = ctx
+  const key = usernameKey(input.username)
+  const charged = await store.passwordThrottle.charge(key, ctx.clock.now())
+  const account = await store.accounts.getByUsername(key)
+  if (!charged.ok) {
+    // Same answer whether the name exists (BF-12): the throttle is keyed by the name as typed.
+    if (account) {
+      await recordEvent(store, ctx.clock.now(), meta, {
+        event: 'sign_in.password_throttled',
+        organisationId: account.organisationId,
+        accountId: account.id,
+        reason: 'too_many_password_failures',
+      })
+    }
+    const seconds = Math.max(1, Math.ceil((charged.blockedUntil.getTime() - ctx.clock.now().getTime()) / 1000))
+    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: seconds })
+  }
+  const passwordOk = await ctx.hasher.verify(account?.passwordHash ?? null, input.password)
+  const now = ctx.clock.now()
+  if (!account || !passwordOk) {
+    if (account) {
+      await recordEvent(store, now, meta, {
+        event: 'sign_in.password_failed',
+        organisationId: account.organisationId,
+        accountId: account.id,
+        reason: 'credentials_invalid',
+        details: { consecutiveFailures: charged.failures },
+      })
+    }
+    throw new CountersignError('CREDENTIALS_INVALID')
+  }
+  await store.passwordThrottle.clear(key)
+  if (ctx.hasher.needsRehash(account.passwordHash)) {
+    await store.accounts.update(account.id, { passwordHash: await ctx.hasher.hash(input.password) })
+  }
+
+  const organisation = account.organisationId ? await store.organisations.get(account.organisationId) : undefined
+  await ensureNotLocked(ctx, account, organisation ?? null, meta, 'password')
+
+  const devices = await store.devices.listActive(account.id)
+  const remembered = await findRememberedBrowser(ctx, account, organisation ?? null, input.rememberToken)
+  const bypass = await store.bypassGrants.findUsable(account.id, now)
+  const requirement = secondFactorRequirement({
+    account,
+    organisationPolicy: organisation?.policy ?? null,
+    bypassUsable: bypass !== undefined,
+    browserRemembered: remembered !== null,
+  })
+
+  return decide(ctx, { account, organisation: organisation ?? null, devices, requirement, bypassId: bypass?.id, remembered, meta })
+}
+
+async function decide(
+  ctx: Context,
+  input: {
+    account: Account
+    organisation: Organisation | null
+    devices: Device[]
+    requirement: Requirement
+    bypassId: string | undefined
+    remembered: { id: string; secretHash: Buffer } | null
+    meta: RequestMeta
+  },
+): Promise<SignInResult> {
+  const { store } = ctx
+  const { account, organisation, requirement, meta } = input
+  const now = ctx.clock.now()
+  const audit = (event: string, reason: string, details?: Record<string, unknown>) =>
+    recordEvent(store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details })
+
+  if (!requirement.required && requirement.reason === 'one_time_bypass') {
+    // Single use, even under a race (RR-08); the loser asks for a factor as if there were no grant.
+    if (input.bypassId && (await store.bypassGrants.use(input.bypassId, now))) {
+      await audit('bypass.used', 'one_time_bypass')
+      return enrolmentFlow(ctx, input.account, 'one_time_bypass', meta)
+    }
+    return decide(ctx, { ...input, requirement: secondFactorRequirement({ account, organisationPolicy: organisation?.policy ?? null, bypassUsable: false, browserRemembered: input.remembered !== null }), bypassId: undefined })
+  }
+
+  let rememberToken: string | undefined
+  if (!requirement.required && requirement.reason === 'browser_remembered' && input.remembered) {
+    // Rotated on use: of parallel uses of one token at most one wins (RR-12); the others are asked.
+    const next = newToken(ctx.random)
+    const rotated = await store.rememberedBrowsers.rotate(input.remembered.id, input.remembered.secretHash, next.secretHash, now)
+    if (!rotated) {
+      return decide(ctx, { ...input, remembered: null, requirement: secondFactorRequirement({ account, organisationPolicy: organisation?.policy ?? null, bypassUsable: false, browserRemembered: false }) })
+    }
+    rememberToken = `${input.remembered.id}.${next.token.split('.')[1]}`
+  }
+
+  if (!requirement.required) {
+    const { token, session } = await createSession(ctx, store, { accountId: account.id, amr: amrFor(null), authenticatedAt: now, restricted: false, meta })
+    await store.accounts.update(account.id, { lastSignInAt: now })
+    await audit('sign_in.completed', requirement.reason, { amr: session.amr })
+    return {
+      state: 'completed',
+      auth: { session, account, organisation },
+      sessionToken: token,
+      ...(rememberToken ? { rememberToken } : {}),
+      reason: requirement.reason,
+    }
+  }
+
+  const methods = offeredMethods({
+    available: availableMethods(input.devices),
+    allowed: organisation?.allowedMethods ?? ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code'],
+    preferred: account.preferredMethod,
+  })
+  if (methods.length === 0) {
+    await audit('sign_in.enrolment_required', requirement.reason)
+    return enrolmentFlow(ctx, account, requirement.reason, meta)
+  }
+  const flowToken = newToken(ctx.random)
+  const flow: SignInFlow = {
+    id: flowToken.id,
+    secretHash: flowToken.secretHash,
+    accountId: account.id,
+    state: 'awaiting_second_factor',
+    methods,
+    preferredMethod: methods[0] ?? null,
+    reason: requirement.reason,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + FLOW_LIFETIME_MS),
+  }
+  await store.flows.create(flow)
+  await audit('sign_in.password_succeeded', requirement.reason, { methods })
+  return { state: 'awaiting_second_factor', flow, flowToken: flowToken.token, reason: requirement.reason }
+}
+
+/** F-LOGIN-5 / F-POL-4: a flow in `awaiting_enrolment` and a session restricted to enrolment. */
+async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta): Promise<SignInResult> {
+  const now = ctx.clock.now()
+  const flowToken = newToken(ctx.random)
+  const flow: SignInFlow = {
+    id: flowToken.id,
+    secretHash: flowToken.secretHash,
+    accountId: account.id,
+    state: 'awaiting_enrolment',
+    methods: [],
+    preferredMethod: null,
+    reason,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + FLOW_LIFETIME_MS),
+  }
+  await ctx.store.flows.create(flow)
+  const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: now, restricted: true, meta })
+  const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
+  return { state: 'awaiting_enrolment', flow, flowToken: flowToken.token, restricted: { auth: { session, account, organisation }, sessionToken: token }, reason }
+}
+
+/** A remember-this-browser token valid for this account now (F-LOGIN-3, SC-10), or `null`. */
+async function findRememberedBrowser(ctx: Context, account: Account, organisation: Organisation | null, token: string | undefined) {
+  const parsed = parseToken(token)
+  if (!parsed) return null
+  const row = await ctx.store.rememberedBrowsers.get(parsed.id)
+  if (!row || row.accountId !== account.id || !secretMatches(row.secretHash, parsed.secret)) return null
+  const now = ctx.clock.now()
+  const days = organisation?.rememberBrowserDays ?? 0
+  if (days <= 0 || row.expiresAt <= now || row.createdAt.getTime() + days * DAY_MS <= now.getTime()) return null
+  // A change of factors or password voids every remembered browser (F-LOGIN-3).
+  if (row.factorsChangedAt.getTime() !== account.factorsChangedAt.getTime()) return null
+  if (row.passwordChangedAt.getTime() !== account.passwordChangedAt.getTime()) return null
+  return { id: row.id, secretHash: row.secretHash }
+}
+
+/** Loads the flow a token names, or FLOW_EXPIRED for every kind of invalid, expired or used flow. */
+export async function loadFlow(ctx: Context, token: string | undefined, state?: FlowState): Promise<SignInFlow> {
+  const parsed = parseToken(token)
+  const flow = parsed ? await ctx.store.flows.get(parsed.id) : undefined
+  if (!parsed || !flow || !secretMatches(flow.secretHash, parsed.secret)) throw new CountersignError('FLOW_EXPIRED')
+  if (flow.expiresAt <= ctx.clock.now() || (state && flow.state !== state)) throw new CountersignError('FLOW_EXPIRED')
+  return flow
+}
+
+/**
+ * Step two (F-LOGIN-2, F-LOGIN-4): one code for one flow, checked on the account's single
+ * counter (second-factor.ts). The flow moves to `completed` once, so a flow cannot be reused.
+ */
+export async function secondFactorStep(
+  ctx: Context,
+  input: { flowToken: string | undefined; method: MethodKind; code: string | undefined; rememberBrowser: boolean },
+  meta: RequestMeta,
+): Promise<SignInResult> {
+  const { store } = ctx
+  const flow = await loadFlow(ctx, input.flowToken, 'awaiting_second_factor')
+  const account = await store.accounts.get(flow.accountId)
+  if (!account) throw new CountersignError('FLOW_EXPIRED')
+  const organisation = account.organisationId ? ((await store.organisations.get(account.organisationId)) ?? null) : null
+  const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
+    recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
+
+  await verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code }, meta)
+  const now = ctx.clock.now()
+  if (!(await store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
+    throw new CountersignError('FLOW_EXPIRED')
+  }
+  const { token, session } = await createSession(ctx, store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
+  await store.accounts.update(account.id, { lastSignInAt: now })
+
+  let rememberToken: string | undefined
+  if (input.rememberBrowser && organisation && organisation.rememberBrowserDays > 0) {
+    const remember = newToken(ctx.random)
+    await store.rememberedBrowsers.create({
+      id: remember.id,
+      secretHash: remember.secretHash,
+      accountId: account.id,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + organisation.rememberBrowserDays * DAY_MS),
+      lastUsedAt: null,
+      factorsChangedAt: account.factorsChangedAt,
+      passwordChangedAt: account.passwordChangedAt,
+      userAgent: meta.userAgent?.slice(0, 200) ?? null,
+      ip: meta.ip,
+    })
+    rememberToken = remember.token
+    await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
+  }
+  await audit('sign_in.completed', flow.reason, { amr: session.amr })
+  return {
+    state: 'completed',
+    auth: { session, account, organisation },
+    sessionToken: token,
+    ...(rememberToken ? { rememberToken } : {}),
+    reason: flow.reason,
+  }
+}
+
