@@ -1,0 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { describeStoreContract } from '../store.contract.js'
+import { openSqliteStore } from './open-sqlite-store.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'countersign-store-'))
+let n = 0
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+describeStoreContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db`)))
