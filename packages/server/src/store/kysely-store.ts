@@ -344,26 +344,48 @@ const delayCase = (() => {
   return `${expression} ELSE 0 END`
 })()
 
+const STALE_RESERVATION_MS = 60_000
+
 class PasswordThrottle implements PasswordThrottleStore {
   constructor(private readonly db: Db) {}
   async charge(key: string, now: Date) {
     const at = ms(now)
-    const next = delayCase.replaceAll('f', 'password_throttle.failures + 1')
+    const stale = at - STALE_RESERVATION_MS
     const row = await sql<{ failures: number }>`
-      INSERT INTO password_throttle (key, failures, blocked_until, updated_at) VALUES (${key}, 1, 0, ${at})
+      INSERT INTO password_throttle (key, failures, pending, blocked_until, updated_at) VALUES (${key}, 0, 1, 0, ${at})
       ON CONFLICT (key) DO UPDATE SET
-        failures = password_throttle.failures + 1,
-        blocked_until = ${at} + (${sql.raw(next)}),
+        pending = CASE WHEN password_throttle.updated_at < ${stale} THEN 1 ELSE password_throttle.pending + 1 END,
         updated_at = ${at}
       WHERE password_throttle.blocked_until <= ${at}
+        AND (password_throttle.updated_at < ${stale}
+          OR password_throttle.pending < CASE WHEN password_throttle.failures >= 4 THEN 1 ELSE 5 - password_throttle.failures END)
       RETURNING failures`.execute(this.db)
-    const charged = row.rows[0]
-    if (charged) return { ok: true as const, failures: Number(charged.failures) }
+    if (row.rows[0]) return { ok: true as const }
     const blocked = await this.db.selectFrom('password_throttle').select('blocked_until').where('key', '=', key).executeTakeFirst()
     return { ok: false as const, blockedUntil: date(blocked?.blocked_until ?? at) }
   }
-  async clear(key: string) {
-    await this.db.deleteFrom('password_throttle').where('key', '=', key).execute()
+  async settle(key: string, outcome: 'success' | 'failure' | 'released', now: Date) {
+    if (outcome === 'success') {
+      await this.db.deleteFrom('password_throttle').where('key', '=', key).execute()
+      return
+    }
+    if (outcome === 'released') {
+      await this.db
+        .updateTable('password_throttle')
+        .set((eb) => ({ pending: eb.case().when('pending', '>', 0).then(eb('pending', '-', 1)).else(0).end() }))
+        .where('key', '=', key)
+        .execute()
+      return
+    }
+    const at = ms(now)
+    const delay = delayCase.replaceAll('f', '(password_throttle.failures + 1)')
+    await sql`
+      INSERT INTO password_throttle (key, failures, pending, blocked_until, updated_at) VALUES (${key}, 1, 0, 0, ${at})
+      ON CONFLICT (key) DO UPDATE SET
+        failures = password_throttle.failures + 1,
+        pending = CASE WHEN password_throttle.pending > 0 THEN password_throttle.pending - 1 ELSE 0 END,
+        blocked_until = ${at} + (${sql.raw(delay)}),
+        updated_at = ${at}`.execute(this.db)
   }
 }
 

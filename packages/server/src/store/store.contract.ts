@@ -81,15 +81,28 @@ export function describeStoreContract(backend: string, openStore: () => Promise<
       assert.equal((await store.lockouts.charge(account.id))?.failures, 6)
     })
 
-    it('BF-12: parallel password charges for one name pass at most five before the delay applies', async () => {
+    it('BF-12: at most five password verifications run at once for a name, and failures set a growing delay', async () => {
       const store = await open()
       const results = await Promise.all(Array.from({ length: 20 }, () => store.passwordThrottle.charge('alice', now)))
       assert.equal(results.filter((r) => r.ok).length, 5)
-      const blocked = results.find((r) => !r.ok)
-      assert.ok(blocked && !blocked.ok && blocked.blockedUntil.getTime() === now.getTime() + 30_000)
-      assert.equal((await store.passwordThrottle.charge('alice', later(30_000))).ok, true)
-      await store.passwordThrottle.clear('alice')
-      assert.deepEqual(await store.passwordThrottle.charge('alice', later(30_001)), { ok: true, failures: 1 })
+      for (let i = 0; i < 5; i++) await store.passwordThrottle.settle('alice', 'failure', now)
+      const blocked = await store.passwordThrottle.charge('alice', later(29_999))
+      assert.deepEqual(blocked, { ok: false, blockedUntil: later(30_000) })
+      assert.deepEqual(await store.passwordThrottle.charge('alice', later(30_000)), { ok: true })
+      assert.equal((await store.passwordThrottle.charge('alice', later(30_000))).ok, false, 'past the 5th failure one at a time')
+      await store.passwordThrottle.settle('alice', 'failure', later(30_000))
+      assert.deepEqual(await store.passwordThrottle.charge('alice', later(89_999)), { ok: false, blockedUntil: later(90_000) }, 'the delay doubles')
+      await store.passwordThrottle.settle('alice', 'success', later(90_000))
+      assert.deepEqual(await store.passwordThrottle.charge('alice', later(90_000)), { ok: true }, 'a success clears it')
+    })
+
+    it('BF-12: a reservation never settled (a crash) stops counting after a minute; an overload releases without counting', async () => {
+      const store = await open()
+      for (let i = 0; i < 5; i++) await store.passwordThrottle.charge('bob', now)
+      assert.equal((await store.passwordThrottle.charge('bob', later(1000))).ok, false)
+      assert.equal((await store.passwordThrottle.charge('bob', later(61_001))).ok, true)
+      await store.passwordThrottle.settle('bob', 'released', later(61_001))
+      assert.equal((await store.passwordThrottle.charge('bob', later(61_002))).ok, true)
     })
 
     it('F-TOTP-2 RR-02: of ten parallel uses of one time step exactly one wins; older steps are replays', async () => {

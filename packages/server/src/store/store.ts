@@ -233,12 +233,17 @@ export interface LockoutStore {
 
 export interface PasswordThrottleStore {
   /**
-   * Charges one password attempt for a user name, whether it exists or not, unless it is blocked
-   * at `now`. The charge sets the delay as if the attempt fails (domain/lockout.ts), so parallel
-   * attempts cannot outrun it (BF-12); `clear` lifts it after a correct password. One statement.
+   * Reserves one password verification for a user name, whether it exists or not (BF-12). Refused
+   * while a delay runs, and while as many verifications are in flight as free attempts remain
+   * before the delay (5 − failures, at least 1), so parallel guesses cannot outrun it. One statement.
+   * A reservation not settled within a minute (a crash) no longer counts.
    */
-  charge(key: string, now: Date): Promise<{ ok: true; failures: number } | { ok: false; blockedUntil: Date }>
-  clear(key: string): Promise<void>
+  charge(key: string, now: Date): Promise<{ ok: true } | { ok: false; blockedUntil: Date }>
+  /**
+   * Settles a reservation: a failure adds one and sets the delay; a success clears everything;
+   * `released` (never evaluated, e.g. overload) only frees the slot.
+   */
+  settle(key: string, outcome: 'success' | 'failure' | 'released', now: Date): Promise<void>
 }
 
 export interface DeviceStore {

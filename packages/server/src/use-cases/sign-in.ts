@@ -46,11 +46,20 @@ export async function passwordStep(
         reason: 'too_many_password_failures',
       })
     }
+    // While a delay runs, Retry-After says how long; with only too many in flight, a second.
     const seconds = Math.max(1, Math.ceil((charged.blockedUntil.getTime() - ctx.clock.now().getTime()) / 1000))
     throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: seconds })
   }
-  const passwordOk = await ctx.hasher.verify(account?.passwordHash ?? null, input.password)
+  let passwordOk = false
+  try {
+    passwordOk = await ctx.hasher.verify(account?.passwordHash ?? null, input.password)
+  } catch (error) {
+    // Overloaded: the attempt was never evaluated, so it frees its reservation without counting.
+    await store.passwordThrottle.settle(key, 'released', ctx.clock.now()).catch(() => {})
+    throw error
+  }
   const now = ctx.clock.now()
+  await store.passwordThrottle.settle(key, passwordOk && account !== undefined ? 'success' : 'failure', now)
   if (!account || !passwordOk) {
     if (account) {
       await recordEvent(store, now, meta, {
@@ -58,12 +67,10 @@ export async function passwordStep(
         organisationId: account.organisationId,
         accountId: account.id,
         reason: 'credentials_invalid',
-        details: { consecutiveFailures: charged.failures },
       })
     }
     throw new CountersignError('CREDENTIALS_INVALID')
   }
-  await store.passwordThrottle.clear(key)
   if (ctx.hasher.needsRehash(account.passwordHash)) {
     await store.accounts.update(account.id, { passwordHash: await ctx.hasher.hash(input.password) })
   }

@@ -52,6 +52,7 @@ const initial: Migration = {
       `CREATE TABLE password_throttle (
         key TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0,
         blocked_until INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       ) STRICT`,

@@ -43,7 +43,7 @@ export interface Tables {
     locked_until: number | null
     lifetime_failures: number
   }
-  password_throttle: { key: string; failures: number; blocked_until: number; updated_at: number }
+  password_throttle: { key: string; failures: number; pending: number; blocked_until: number; updated_at: number }
   devices: {
     id: string
     account_id: string
