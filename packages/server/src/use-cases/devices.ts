@@ -104,6 +104,7 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
     // was created in this sign-in and does not prove an earlier binding (T9).
     const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
     await ctx.store.sessions.remove(auth.session.id)
+    await ctx.store.accounts.update(account.id, { lastSignInAt: now })
     await recordEvent(ctx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id } })
     replacement = { token, auth: { ...auth, session } }
   }
