@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { CountersignError } from '../domain/errors.js'
 import { bytesEqual, sha256 } from '../domain/clock.js'
 import { parseToken, secretMatches } from '../domain/tokens.js'
@@ -21,6 +21,20 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const CSP =
+  "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';font-src 'self';" +
+  "object-src 'none';base-uri 'none';form-action 'self';frame-ancestors 'none'"
+
+/** Headers for answers Fastify gives before the hooks run (frameworkErrors). */
+const FALLBACK_HEADERS = {
+  'content-security-policy': CSP,
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'cross-origin-opener-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+}
 
 /**
  * Builds the HTTP server: security headers, the CSRF rule, one error handler mapping the error
@@ -44,6 +58,19 @@ export async function buildApp(ctx: Context, options: { log?: boolean } = {}): P
     return503OnClosing: true,
     requestIdHeader: false,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    // Router-level errors (a malformed percent-encoding, an over-long parameter) are answered
+    // before any hook runs: give them the catalogue's shape and the security headers too.
+    frameworkErrors(error, request, rawReply) {
+      const reply = rawReply as unknown as FastifyReply
+      for (const [name, value] of Object.entries(FALLBACK_HEADERS)) reply.header(name, value)
+      const language = languageFrom(request.headers['accept-language'])
+      const tooLong = (error as FastifyError).code === 'FST_ERR_MAX_PARAM_LENGTH'
+      void reply.status(tooLong ? 404 : 400).send({
+        error: tooLong
+          ? { code: 'NOT_FOUND', message: translate(language, 'error.notFound') }
+          : { code: 'INVALID_REQUEST', message: translate(language, 'error.invalidField', { field: 'path', detail: 'is not a valid URL' }), field: 'path' },
+      })
+    },
   })
   const cookies = new Cookies(ctx.config.publicUrl)
   const publicOrigin = new URL(ctx.config.publicUrl).origin
@@ -73,6 +100,8 @@ export async function buildApp(ctx: Context, options: { log?: boolean } = {}): P
     crossOriginOpenerPolicy: { policy: 'same-origin' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
+    // Agrees with frame-ancestors 'none' for browsers that only know the old header (CS-05).
+    frameguard: { action: 'deny' },
   })
 
   app.addHook('onRequest', async (request, reply) => {
@@ -80,9 +109,10 @@ export async function buildApp(ctx: Context, options: { log?: boolean } = {}): P
     reply.header('Cache-Control', 'no-store')
     reply.header('Vary', 'Accept-Language, Cookie, Origin')
     if (SAFE_METHODS.has(request.method)) return
-    // CSRF (API.md): an unsafe request from a browser must come from our own origin. Bearer
-    // clients are not browsers; a request without cookies, Origin or Sec-Fetch-Site is curl.
-    if (/^Bearer /i.test(request.headers.authorization ?? '')) return
+    // CSRF (API.md): an unsafe request from a browser must come from our own origin. A bearer
+    // client without our cookies is not a browser; a request without cookies, Origin or
+    // Sec-Fetch-Site is curl. A request that carries a cookie is checked whatever else it says.
+    if (/^Bearer /i.test(request.headers.authorization ?? '') && !cookies.has(request)) return
     const origin = request.headers.origin
     const site = request.headers['sec-fetch-site']
     if (origin !== undefined) {
@@ -107,7 +137,14 @@ export async function buildApp(ctx: Context, options: { log?: boolean } = {}): P
         ? translate(language, 'error.invalidField', { field: known.field, detail: known.message === known.code ? '' : known.message })
         : translate(language, response.message)
     return reply.status(response.status).send({
-      error: { code: known.code, message, ...(known.field ? { field: known.field } : {}), ...(known.details ?? {}) },
+      error: {
+        code: known.code,
+        message,
+        ...(known.field ? { field: known.field } : {}),
+        // The technical detail of a 400, in English, for integrators (the message is translated).
+        ...(known.code === 'INVALID_REQUEST' && known.message !== known.code ? { detail: known.message } : {}),
+        ...(known.details ?? {}),
+      },
     })
   })
   app.setNotFoundHandler((request, reply) => {

@@ -34,7 +34,7 @@ export const messages = {
   },
   nl: {
     'error.invalidRequest': 'Het verzoek is niet geldig.',
-    'error.invalidField': 'Het veld "{field}" is niet geldig: {detail}.',
+    'error.invalidField': 'Het veld "{field}" is niet geldig.',
     'error.unsupportedMediaType': 'Stuur het verzoek als JSON (Content-Type: application/json).',
     'error.payloadTooLarge': 'Het verzoek is te groot.',
     'error.methodNotAllowed': 'Deze methode is hier niet toegestaan.',

@@ -1,5 +1,6 @@
 import type { MethodKind } from '@countersign/protocol'
 import { CountersignError } from '../domain/errors.js'
+import { usernameKey } from '../domain/username.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
 import { recordEvent } from './audit.js'
 import type { Context, RequestMeta } from './context.js'
@@ -113,7 +114,21 @@ export async function reauthenticate(
   input: { password: string; method?: MethodKind; code?: string },
   meta: RequestMeta,
 ) {
-  const ok = await ctx.hasher.verify(auth.account.passwordHash, input.password)
+  // The same per-name throttle as sign-in (BF-12): a stolen session is no password oracle.
+  const key = usernameKey(auth.account.username)
+  const charged = await ctx.store.passwordThrottle.charge(key, ctx.clock.now())
+  if (!charged.ok) {
+    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.throttled', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'too_many_password_failures' })
+    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil((charged.blockedUntil.getTime() - ctx.clock.now().getTime()) / 1000)) })
+  }
+  let ok = false
+  try {
+    ok = await ctx.hasher.verify(auth.account.passwordHash, input.password)
+  } catch (error) {
+    await ctx.store.passwordThrottle.settle(key, 'released', ctx.clock.now()).catch(() => {})
+    throw error
+  }
+  await ctx.store.passwordThrottle.settle(key, ok ? 'success' : 'failure', ctx.clock.now())
   if (!ok) {
     await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.failed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'credentials_invalid' })
     throw new CountersignError('CREDENTIALS_INVALID')

@@ -7,7 +7,7 @@ import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
 import type { Account, Device, Organisation, SignInFlow, Store } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import type { Context, RequestMeta } from './context.js'
+import { boundedText, type Context, type RequestMeta } from './context.js'
 import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
 import { createSession, type Authenticated } from './sessions.js'
 
@@ -250,8 +250,8 @@ export async function secondFactorStep(
       lastUsedAt: null,
       factorsChangedAt: account.factorsChangedAt,
       passwordChangedAt: account.passwordChangedAt,
-      userAgent: meta.userAgent?.slice(0, 200) ?? null,
-      ip: meta.ip,
+      userAgent: boundedText(meta.userAgent),
+      ip: boundedText(meta.ip, 64),
     })
     rememberToken = remember.token
     await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
