@@ -7,7 +7,7 @@ import { newId, newToken } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
 import type { Account, Organisation, OrganisationSettingsPatch } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import type { AdminActor, Context, RequestMeta } from './context.js'
+import { inTransaction, type AdminActor, type Context, type RequestMeta } from './context.js'
 import { describeDevice, removeDevice } from './devices.js'
 import { availableMethods } from './second-factor.js'
 
@@ -77,8 +77,10 @@ export async function createOrganisation(
     linkWithSms: false,
     createdAt: ctx.clock.now(),
   }
-  await ctx.store.organisations.create(org)
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'organisation.created', organisationId: org.id, actor: actor.actor, details: { slug: org.slug, policy: org.policy } })
+  await inTransaction(ctx, async (tx) => {
+    await tx.store.organisations.create(org)
+    await recordEvent(tx.store, ctx.clock.now(), meta, { event: 'organisation.created', organisationId: org.id, actor: actor.actor, details: { slug: org.slug, policy: org.policy } })
+  })
   return describeOrganisation(org)
 }
 
@@ -93,8 +95,11 @@ export async function getOrganisation(ctx: Context, actor: AdminActor, id: strin
 
 export async function updateOrganisation(ctx: Context, actor: AdminActor, id: string, patch: OrganisationSettingsPatch, meta: RequestMeta) {
   const org = await organisationOrNotFound(ctx, actor, id)
-  const updated = (await ctx.store.organisations.update(org.id, patch))!
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'organisation.updated', organisationId: org.id, actor: actor.actor, details: { changes: patch } })
+  const updated = await inTransaction(ctx, async (tx) => {
+    const result = (await tx.store.organisations.update(org.id, patch))!
+    await recordEvent(tx.store, ctx.clock.now(), meta, { event: 'organisation.updated', organisationId: org.id, actor: actor.actor, details: { changes: patch } })
+    return result
+  })
   return describeOrganisation(updated)
 }
 
@@ -107,8 +112,10 @@ export async function createUser(
 ) {
   const org = await organisationOrNotFound(ctx, actor, organisationId)
   const account = await newAccount(ctx, { ...input, organisationId: org.id, staffTwoFactor: true })
-  if (!(await ctx.store.accounts.create(account))) throw new CountersignError('USERNAME_TAKEN')
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'account.created', organisationId: org.id, accountId: account.id, actor: actor.actor, details: { username: account.username, role: account.role, twoFactor: account.twoFactorOverride } })
+  await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.accounts.create(account))) throw new CountersignError('USERNAME_TAKEN')
+    await recordEvent(tx.store, ctx.clock.now(), meta, { event: 'account.created', organisationId: org.id, accountId: account.id, actor: actor.actor, details: { username: account.username, role: account.role, twoFactor: account.twoFactorOverride } })
+  })
   return userSummary(ctx, account, org)
 }
 
@@ -120,8 +127,10 @@ export async function createStaff(
 ) {
   if (actor) ensureStaff(actor)
   const account = await newAccount(ctx, { ...input, role: 'staff', organisationId: null, twoFactor: 'default', staffTwoFactor: input.twoFactor })
-  if (!(await ctx.store.accounts.create(account))) throw new CountersignError('USERNAME_TAKEN')
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'account.created', organisationId: null, accountId: account.id, actor: actor?.actor ?? 'cli', details: { username: account.username, role: 'staff', staffTwoFactor: input.twoFactor } })
+  await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.accounts.create(account))) throw new CountersignError('USERNAME_TAKEN')
+    await recordEvent(tx.store, ctx.clock.now(), meta, { event: 'account.created', organisationId: null, accountId: account.id, actor: actor?.actor ?? 'cli', details: { username: account.username, role: 'staff', staffTwoFactor: input.twoFactor } })
+  })
   return userSummary(ctx, account, null)
 }
 
@@ -216,28 +225,33 @@ export async function updateUser(
   if (patch.staffTwoFactor !== undefined && account.role !== 'staff') throw new CountersignError('INVALID_REQUEST', { field: 'staffTwoFactor', detail: 'only for staff users' })
   if (patch.role !== undefined && account.role === 'staff') throw new CountersignError('INVALID_REQUEST', { field: 'role', detail: 'staff users keep their role' })
   const now = ctx.clock.now()
-  await ctx.store.accounts.update(account.id, {
-    ...(patch.email !== undefined ? { email: patch.email } : {}),
-    ...(patch.role !== undefined ? { role: patch.role } : {}),
-    ...(patch.twoFactor !== undefined ? { twoFactorOverride: patch.twoFactor } : {}),
-    ...(patch.staffTwoFactor !== undefined ? { staffTwoFactor: patch.staffTwoFactor } : {}),
-    ...(patch.password !== undefined ? { passwordHash: await ctx.hasher.hash(patch.password), passwordChangedAt: now } : {}),
+  const passwordHash = patch.password !== undefined ? await ctx.hasher.hash(patch.password) : undefined
+  await inTransaction(ctx, async (tx) => {
+    await tx.store.accounts.update(account.id, {
+      ...(patch.email !== undefined ? { email: patch.email } : {}),
+      ...(patch.role !== undefined ? { role: patch.role } : {}),
+      ...(patch.twoFactor !== undefined ? { twoFactorOverride: patch.twoFactor } : {}),
+      ...(patch.staffTwoFactor !== undefined ? { staffTwoFactor: patch.staffTwoFactor } : {}),
+      ...(passwordHash !== undefined ? { passwordHash, passwordChangedAt: now } : {}),
+    })
+    if (patch.password !== undefined) {
+      // A new password ends every session and voids remembered browsers (SC-09, F-LOGIN-3).
+      await tx.store.sessions.removeAllForAccount(account.id)
+      await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+    }
+    const { password: _password, ...visible } = patch
+    await recordEvent(tx.store, now, meta, { event: 'account.updated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { changes: visible, passwordChanged: patch.password !== undefined } })
   })
-  if (patch.password !== undefined) {
-    // A new password ends every session and voids remembered browsers (SC-09, F-LOGIN-3).
-    await ctx.store.sessions.removeAllForAccount(account.id)
-    await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
-  }
-  const { password: _password, ...visible } = patch
-  await recordEvent(ctx.store, now, meta, { event: 'account.updated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { changes: visible, passwordChanged: patch.password !== undefined } })
   return getUser(ctx, actor, account.id)
 }
 
 export async function unlockUser(ctx: Context, actor: AdminActor, id: string, meta: RequestMeta) {
   const account = await accountOrNotFound(ctx, actor, id)
   const before = await ctx.store.lockouts.get(account.id)
-  await ctx.store.lockouts.unlock(account.id, LOCK_AFTER_FAILURES)
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, reason: 'admin_unlock', details: { failures: before.failures } })
+  await inTransaction(ctx, async (tx) => {
+    await tx.store.lockouts.unlock(account.id, LOCK_AFTER_FAILURES)
+    await recordEvent(tx.store, ctx.clock.now(), meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, reason: 'admin_unlock', details: { failures: before.failures } })
+  })
   return getUser(ctx, actor, account.id)
 }
 
@@ -256,8 +270,10 @@ export async function grantBypass(ctx: Context, actor: AdminActor, id: string, i
   }
   const now = ctx.clock.now()
   const grant = { id: newToken(ctx.random).id, accountId: account.id, grantedBy: actor.actor, reason: input.reason ?? null, createdAt: now, expiresAt: new Date(now.getTime() + BYPASS_LIFETIME_MS), usedAt: null }
-  await ctx.store.bypassGrants.create(grant)
-  await recordEvent(ctx.store, now, meta, { event: 'bypass.granted', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, reason: input.reason ?? null, details: { expiresAt: grant.expiresAt.toISOString() } })
+  await inTransaction(ctx, async (tx) => {
+    await tx.store.bypassGrants.create(grant)
+    await recordEvent(tx.store, now, meta, { event: 'bypass.granted', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, reason: input.reason ?? null, details: { expiresAt: grant.expiresAt.toISOString() } })
+  })
   return { expiresAt: grant.expiresAt.toISOString() }
 }
 

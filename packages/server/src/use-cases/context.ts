@@ -31,3 +31,12 @@ export function boundedText(value: string | null | undefined, max = 200): string
   // One event = one line (IV-08): control characters become spaces.
   return value.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, max)
 }
+
+/**
+ * Runs `work` in one transaction, with a context whose store is the transaction's: a security
+ * action and its audit event land together or not at all (DD-08). Nothing slow (argon2) inside,
+ * and nothing inside may use the outer store.
+ */
+export function inTransaction<T>(ctx: Context, work: (tx: Context) => Promise<T>): Promise<T> {
+  return ctx.store.transaction((store) => work({ ...ctx, store }))
+}

@@ -7,7 +7,7 @@ import { newId } from '../domain/tokens.js'
 import { qrCodeDataUrl } from '../presentation/qr-code.js'
 import type { Device, DeviceKind } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import type { Context, RequestMeta } from './context.js'
+import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { seedBinding } from './second-factor.js'
 import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
 
@@ -85,29 +85,33 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
     throw new CountersignError('CODE_INVALID')
   }
   const limit = organisation?.deviceLimit ?? 5
-  if (!(await ctx.store.devices.activate(device.id, account.id, limit, check.step, now))) {
-    if ((await ctx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
-    throw new CountersignError('NOT_FOUND')
-  }
-  // A factor changed: every remembered browser is void (F-LOGIN-3, SC-09).
-  await ctx.store.accounts.update(account.id, {
-    factorsChangedAt: now,
-    twoFactorEnabled: true,
-    ...(account.preferredMethod === null ? { preferredMethod: 'totp' as const } : {}),
-  })
-  await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
-  await recordEvent(ctx.store, now, meta, { event: 'device.linked', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id, kind: device.kind, name: device.name } })
+  const replacement = await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.devices.activate(device.id, account.id, limit, check.step, now))) {
+      if ((await tx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
+      throw new CountersignError('NOT_FOUND')
+    }
+    // A factor changed: every remembered browser is void (F-LOGIN-3, SC-09).
+    await tx.store.accounts.update(account.id, {
+      factorsChangedAt: now,
+      twoFactorEnabled: true,
+      ...(account.preferredMethod === null ? { preferredMethod: 'totp' as const } : {}),
+    })
+    await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+    await recordEvent(tx.store, now, meta, { event: 'device.linked', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id, kind: device.kind, name: device.name } })
 
-  let replacement: { token: string; auth: Authenticated } | undefined
-  if (auth.session.restrictedToEnrolment) {
-    // Enrolment done (F-LOGIN-5): a fresh session id (SC-01); amr stays `pwd`, since the factor
-    // was created in this sign-in and does not prove an earlier binding (T9).
-    const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
-    await ctx.store.sessions.remove(auth.session.id)
-    await ctx.store.accounts.update(account.id, { lastSignInAt: now })
-    await recordEvent(ctx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id } })
-    replacement = { token, auth: { ...auth, session } }
-  }
+    let replacement: { token: string; auth: Authenticated } | undefined
+    if (auth.session.restrictedToEnrolment) {
+      // Enrolment done (F-LOGIN-5): a fresh session id (SC-01); amr stays `pwd`, since the factor
+      // was created in this sign-in and does not prove an earlier binding (T9).
+      const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
+      await tx.store.sessions.remove(auth.session.id)
+      await tx.store.accounts.update(account.id, { lastSignInAt: now })
+      await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id } })
+      replacement = { token, auth: { ...auth, session } }
+    }
+
+    return replacement
+  })
   const linked = await ctx.store.devices.get(account.id, device.id)
   return { device: describeDevice(linked!), replacement }
 }
@@ -140,16 +144,17 @@ export async function removeDevice(
   const account = await ctx.store.accounts.get(input.accountId)
   const device = account ? await ctx.store.devices.get(account.id, input.deviceId) : undefined
   if (!account || !device || device.status !== 'active') throw new CountersignError('NOT_FOUND')
-  if (input.enforceLastFactor) {
-    const organisation = account.organisationId ? await ctx.store.organisations.get(account.organisationId) : undefined
-    const requirement = policyRequirement({ account, organisationPolicy: organisation?.policy ?? null })
-    if (requirement.required && (await ctx.store.devices.countActive(account.id)) <= 1) throw new CountersignError('LAST_FACTOR_REQUIRED')
-  }
-  if (!(await ctx.store.devices.remove(account.id, device.id))) throw new CountersignError('NOT_FOUND')
-  const now = ctx.clock.now()
-  const remaining = await ctx.store.devices.countActive(account.id)
-  await ctx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 ? { preferredMethod: null } : {}) })
-  await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
-  const endedSessions = await ctx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
-  await recordEvent(ctx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
+  const organisation = account.organisationId ? await ctx.store.organisations.get(account.organisationId) : undefined
+  const lastFactorRequired = input.enforceLastFactor && policyRequirement({ account, organisationPolicy: organisation?.policy ?? null }).required
+  await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.devices.remove(account.id, device.id))) throw new CountersignError('NOT_FOUND')
+    const now = ctx.clock.now()
+    const remaining = await tx.store.devices.countActive(account.id)
+    // Counted after the removal, in the transaction: two parallel removals cannot both pass.
+    if (lastFactorRequired && remaining === 0) throw new CountersignError('LAST_FACTOR_REQUIRED')
+    await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 ? { preferredMethod: null } : {}) })
+    await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+    const endedSessions = await tx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
+    await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
+  })
 }

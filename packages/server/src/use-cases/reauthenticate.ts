@@ -22,6 +22,6 @@ export async function secondFactorStepForReauthentication(
   if (methods.length === 0 || auth.session.restrictedToEnrolment) return amrFor(null)
   const method = input.method ?? methods[0]!
   if (input.code === undefined) throw new CountersignError('CODE_INVALID', { detail: 'a code is needed' })
-  await verifySecondFactor(ctx, { account: auth.account, organisation: auth.organisation, method: methods.includes(method) ? method : null, code: input.code }, meta)
+  await verifySecondFactor(ctx, { account: auth.account, organisation: auth.organisation, method: methods.includes(method) ? method : null, code: input.code }, meta, async () => undefined)
   return amrFor(method)
 }

@@ -2,9 +2,9 @@ import type { MethodKind } from '@countersign/protocol'
 import { CountersignError } from '../domain/errors.js'
 import { lockedUntil, nextAttemptLimit } from '../domain/lockout.js'
 import { checkTotpCode, type TotpCheck } from '../domain/methods/totp.js'
-import type { Account, Device, Organisation } from '../store/store.js'
+import type { Account, Device, Organisation, Store } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import type { Context, RequestMeta } from './context.js'
+import { inTransaction, type Context, type RequestMeta } from './context.js'
 
 /** The second-factor methods an account has set up, before the organisation's filter. */
 export function availableMethods(devices: readonly Device[]): MethodKind[] {
@@ -41,46 +41,53 @@ export async function ensureNotLocked(ctx: Context, account: Account, organisati
 
 /**
  * Checks one second-factor code for an account (F-LOGIN-4). The attempt is charged on the
- * account's single counter BEFORE the code is compared, so parallel guesses cannot outrun the
- * lock (BF-02) and a locked account is refused before any comparison. Wrong, replayed, malformed
- * codes and methods not set up (`method: null`) are all one failure. Returns only on success.
+ * account's single counter BEFORE the code is compared, and committed on its own, so parallel
+ * guesses cannot outrun the lock (BF-02), a crash never lowers the count (DD-01), and a locked
+ * account is refused before any comparison. Wrong, replayed, malformed codes and methods not set
+ * up (`method: null`) are all one failure. On success the count is reset and `then` runs in the
+ * same transaction (the session and its audit event), so a lock that won the race refuses it (RR-11).
  */
-export async function verifySecondFactor(
+export async function verifySecondFactor<T>(
   ctx: Context,
   input: { account: Account; organisation: Organisation | null; method: MethodKind | null; code: string | undefined },
   meta: RequestMeta,
-): Promise<{ deviceId: string }> {
-  const { store } = ctx
+  then: (tx: Context, result: { deviceId: string }) => Promise<T>,
+): Promise<T> {
   const { account, organisation } = input
-  const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
+  const audit = (store: Store, event: string, reason: string | null, details?: Record<string, unknown>) =>
     recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
 
   await ensureNotLocked(ctx, account, organisation, meta, 'second_factor')
-  const charge = await store.lockouts.charge(account.id)
+  const charge = await ctx.store.lockouts.charge(account.id)
   if (!charge) {
-    await audit('sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
+    await audit(ctx.store, 'sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
     throw new CountersignError('ACCOUNT_LOCKED')
   }
 
   const check = input.method ? await evaluate(ctx, account, organisation, input.method, input.code) : ({ ok: false, reason: 'method_not_set_up' } as const)
   if (!check.ok) {
-    await audit('sign_in.second_factor_failed', check.reason, { attempt: charge.failures })
-    if (charge.failures >= charge.attemptLimit) {
-      const until = lockedUntil({ now: ctx.clock.now(), failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
-      if (await store.lockouts.lockIfAtLimit(account.id, ctx.clock.now(), until)) {
-        await audit('account.locked', 'too_many_failed_codes', { failures: charge.failures, lockedUntil: until?.toISOString() ?? null })
+    await inTransaction(ctx, async (tx) => {
+      await audit(tx.store, 'sign_in.second_factor_failed', check.reason, { attempt: charge.failures })
+      if (charge.failures >= charge.attemptLimit) {
+        const until = lockedUntil({ now: ctx.clock.now(), failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
+        if (await tx.store.lockouts.lockIfAtLimit(account.id, ctx.clock.now(), until)) {
+          await audit(tx.store, 'account.locked', 'too_many_failed_codes', { failures: charge.failures, lockedUntil: until?.toISOString() ?? null })
+        }
       }
-    }
+    })
     throw new CountersignError('CODE_INVALID')
   }
 
-  // A lock that won the race refuses even a correct code (RR-11).
-  if (!(await store.lockouts.resetOnSuccess(account.id))) {
-    await audit('sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
+  const outcome = await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.lockouts.resetOnSuccess(account.id))) return { locked: true as const }
+    await audit(tx.store, 'sign_in.second_factor_succeeded', null, { deviceId: check.deviceId })
+    return { locked: false as const, value: await then(tx, { deviceId: check.deviceId }) }
+  })
+  if (outcome.locked) {
+    await audit(ctx.store, 'sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
     throw new CountersignError('ACCOUNT_LOCKED')
   }
-  await audit('sign_in.second_factor_succeeded', null, { deviceId: check.deviceId })
-  return { deviceId: check.deviceId }
+  return outcome.value
 }
 
 type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }

@@ -7,7 +7,7 @@ import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
 import type { Account, Device, Organisation, SignInFlow, Store } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import { boundedText, type Context, type RequestMeta } from './context.js'
+import { boundedText, inTransaction, type Context, type RequestMeta } from './context.js'
 import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
 import { createSession, type Authenticated } from './sessions.js'
 
@@ -88,7 +88,7 @@ export async function passwordStep(
     browserRemembered: remembered !== null,
   })
 
-  return decide(ctx, { account, organisation: organisation ?? null, devices, requirement, bypassId: bypass?.id, remembered, meta })
+  return inTransaction(ctx, (tx) => decide(tx, { account, organisation: organisation ?? null, devices, requirement, bypassId: bypass?.id, remembered, meta }))
 }
 
 async function decide(
@@ -227,42 +227,42 @@ export async function secondFactorStep(
   const account = await store.accounts.get(flow.accountId)
   if (!account) throw new CountersignError('FLOW_EXPIRED')
   const organisation = account.organisationId ? ((await store.organisations.get(account.organisationId)) ?? null) : null
-  const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
-    recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
+  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code }, meta, async (tx) => {
+    const now = tx.clock.now()
+    if (!(await tx.store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
+      throw new CountersignError('FLOW_EXPIRED')
+    }
+    const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
+    await tx.store.accounts.update(account.id, { lastSignInAt: now })
+    const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
+      recordEvent(tx.store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
 
-  await verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code }, meta)
-  const now = ctx.clock.now()
-  if (!(await store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
-    throw new CountersignError('FLOW_EXPIRED')
-  }
-  const { token, session } = await createSession(ctx, store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
-  await store.accounts.update(account.id, { lastSignInAt: now })
-
-  let rememberToken: string | undefined
-  if (input.rememberBrowser && organisation && organisation.rememberBrowserDays > 0) {
-    const remember = newToken(ctx.random)
-    await store.rememberedBrowsers.create({
-      id: remember.id,
-      secretHash: remember.secretHash,
-      accountId: account.id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + organisation.rememberBrowserDays * DAY_MS),
-      lastUsedAt: null,
-      factorsChangedAt: account.factorsChangedAt,
-      passwordChangedAt: account.passwordChangedAt,
-      userAgent: boundedText(meta.userAgent),
-      ip: boundedText(meta.ip, 64),
-    })
-    rememberToken = remember.token
-    await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
-  }
-  await audit('sign_in.completed', flow.reason, { amr: session.amr })
-  return {
-    state: 'completed',
-    auth: { session, account, organisation },
-    sessionToken: token,
-    ...(rememberToken ? { rememberToken } : {}),
-    reason: flow.reason,
-  }
+    let rememberToken: string | undefined
+    if (input.rememberBrowser && organisation && organisation.rememberBrowserDays > 0) {
+      const remember = newToken(tx.random)
+      await tx.store.rememberedBrowsers.create({
+        id: remember.id,
+        secretHash: remember.secretHash,
+        accountId: account.id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + organisation.rememberBrowserDays * DAY_MS),
+        lastUsedAt: null,
+        factorsChangedAt: account.factorsChangedAt,
+        passwordChangedAt: account.passwordChangedAt,
+        userAgent: boundedText(meta.userAgent),
+        ip: boundedText(meta.ip, 64),
+      })
+      rememberToken = remember.token
+      await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
+    }
+    await audit('sign_in.completed', flow.reason, { amr: session.amr })
+    return {
+      state: 'completed' as const,
+      auth: { session, account, organisation },
+      sessionToken: token,
+      ...(rememberToken ? { rememberToken } : {}),
+      reason: flow.reason,
+    }
+  })
 }
 
