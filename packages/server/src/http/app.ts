@@ -40,7 +40,7 @@ const FALLBACK_HEADERS = {
  * Builds the HTTP server: security headers, the CSRF rule, one error handler mapping the error
  * catalogue, and the routes. No listening here; `main.ts` does that, tests call `app.inject()`.
  */
-export async function buildApp(ctx: Context, options: { log?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: Context, options: { log?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's logger is pino; secrets never reach it (SR-07): no bodies are logged, and the
     // headers that carry tokens are redacted.
@@ -48,6 +48,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean } = {}): P
       ? {
           level: ctx.config.logLevel,
           redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+          ...(options.logStream ? { stream: options.logStream } : {}),
         }
       : false,
     bodyLimit: ctx.config.bodyLimitBytes,

@@ -62,7 +62,7 @@ let counter = 0
  * A server on a fresh SQLite file with a hand-moved clock and light argon2 parameters (the
  * production parameters are tested on their own in password-hasher.test.ts).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-test-'))
   const config = loadConfig({
     COUNTERSIGN_DATABASE_URL: `sqlite:${join(dir, 'test.db')}`,
@@ -79,9 +79,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const clock = new ManualClock('2026-11-25T10:00:05Z')
   const { ctx } = await createContext(config, {
     clock,
-    hasher: createPasswordHasher({ parameters: { memoryKiB: config.argon2MemoryKib, timeCost: config.argon2TimeCost }, queueLimit: config.hashQueueLimit ?? 10_000 }),
+    hasher: createPasswordHasher({ parameters: { memoryKiB: config.argon2MemoryKib, timeCost: config.argon2TimeCost }, queueLimit: config.hashQueueLimit ?? 10_000, ...(config.hashConcurrency ? { concurrency: config.hashConcurrency } : {}) }),
   })
-  const app = await buildApp(ctx)
+  const app = await buildApp(ctx, options.logStream ? { log: true, logStream: options.logStream } : {})
   await app.ready()
 
   const test: TestApp = {
