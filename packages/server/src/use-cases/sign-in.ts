@@ -151,42 +151,37 @@ async function decide(
     await audit('sign_in.enrolment_required', requirement.reason)
     return enrolmentFlow(ctx, account, requirement.reason, meta)
   }
-  const flowToken = newToken(ctx.random)
-  const flow: SignInFlow = {
-    id: flowToken.id,
-    secretHash: flowToken.secretHash,
-    accountId: account.id,
-    state: 'awaiting_second_factor',
-    methods,
-    preferredMethod: methods[0] ?? null,
-    reason: requirement.reason,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + FLOW_LIFETIME_MS),
-  }
-  await store.flows.create(flow)
+  const { flow, flowToken } = await createFlow(ctx, account, 'awaiting_second_factor', methods, requirement.reason)
   await audit('sign_in.password_succeeded', requirement.reason, { methods })
-  return { state: 'awaiting_second_factor', flow, flowToken: flowToken.token, reason: requirement.reason }
+  return { state: 'awaiting_second_factor', flow, flowToken, reason: requirement.reason }
 }
 
-/** F-LOGIN-5 / F-POL-4: a flow in `awaiting_enrolment` and a session restricted to enrolment. */
-async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta): Promise<SignInResult> {
+/** A persisted flow: the client holds `id.secret`, the store only the hash; 10 minutes (SC-05). */
+async function createFlow(ctx: Context, account: Account, state: Exclude<FlowState, 'completed'>, methods: MethodKind[], reason: string) {
   const now = ctx.clock.now()
-  const flowToken = newToken(ctx.random)
+  const token = newToken(ctx.random)
   const flow: SignInFlow = {
-    id: flowToken.id,
-    secretHash: flowToken.secretHash,
+    id: token.id,
+    secretHash: token.secretHash,
     accountId: account.id,
-    state: 'awaiting_enrolment',
-    methods: [],
-    preferredMethod: null,
+    state,
+    methods,
+    preferredMethod: methods[0] ?? null,
     reason,
     createdAt: now,
     expiresAt: new Date(now.getTime() + FLOW_LIFETIME_MS),
   }
   await ctx.store.flows.create(flow)
+  return { flow, flowToken: token.token }
+}
+
+/** F-LOGIN-5 / F-POL-4: a flow in `awaiting_enrolment` and a session restricted to enrolment. */
+async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta): Promise<SignInResult> {
+  const now = ctx.clock.now()
+  const { flow, flowToken } = await createFlow(ctx, account, 'awaiting_enrolment', [], reason)
   const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: now, restricted: true, meta })
   const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
-  return { state: 'awaiting_enrolment', flow, flowToken: flowToken.token, restricted: { auth: { session, account, organisation }, sessionToken: token }, reason }
+  return { state: 'awaiting_enrolment', flow, flowToken, restricted: { auth: { session, account, organisation }, sessionToken: token }, reason }
 }
 
 /** A remember-this-browser token valid for this account now (F-LOGIN-3, SC-10), or `null`. */
