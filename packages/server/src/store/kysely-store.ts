@@ -264,7 +264,6 @@ class Accounts implements AccountStore {
     if (patch.passwordChangedAt !== undefined) values.password_changed_at = ms(patch.passwordChangedAt)
     if (patch.lastSignInAt !== undefined) values.last_sign_in_at = msOrNull(patch.lastSignInAt)
     if (Object.keys(values).length > 0) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute()
-    return this.get(id)
   }
   async remove(id: string) {
     return changes(await this.db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst()) === 1

@@ -205,7 +205,7 @@ export interface AccountStore {
   /** Looks up by the case-folded, NFKC user name (BF-13). */
   getByUsername(usernameKey: string): Promise<Account | undefined>
   listByOrganisation(organisationId: string | null): Promise<Account[]>
-  update(id: string, patch: AccountPatch): Promise<Account | undefined>
+  update(id: string, patch: AccountPatch): Promise<void>
   remove(id: string): Promise<boolean>
 }
 

@@ -27,9 +27,7 @@ export async function ensureNotLocked(ctx: Context, account: Account, organisati
   const now = ctx.clock.now()
   let lockout = await ctx.store.lockouts.get(account.id)
   if (lockout.lockedAt && lockout.lockedUntil && lockout.lockedUntil <= now) {
-    if (await ctx.store.lockouts.autoUnlockIfDue(account.id, now, nextAttemptLimit(lockout.failures))) {
-      await recordEvent(ctx.store, now, meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, reason: 'auto_unlock', details: { failures: lockout.failures } })
-    }
+    await autoUnlockIfDue(ctx, account, meta)
     lockout = await ctx.store.lockouts.get(account.id)
   }
   if (lockout.lockedAt || lockout.failures >= lockout.attemptLimit) {
@@ -37,6 +35,18 @@ export async function ensureNotLocked(ctx: Context, account: Account, organisati
     void organisation
     throw new CountersignError('ACCOUNT_LOCKED', lockout.lockedUntil ? { details: { lockedUntil: lockout.lockedUntil.toISOString() } } : {})
   }
+}
+
+/** Lifts a lock whose organisation-set time has passed (BF-10); `true` if it did. */
+async function autoUnlockIfDue(ctx: Context, account: Account, meta: RequestMeta): Promise<boolean> {
+  const now = ctx.clock.now()
+  const lockout = await ctx.store.lockouts.get(account.id)
+  if (!lockout.lockedAt || !lockout.lockedUntil || lockout.lockedUntil > now) return false
+  return inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.lockouts.autoUnlockIfDue(account.id, now, nextAttemptLimit(lockout.failures)))) return false
+    await recordEvent(tx.store, now, meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, reason: 'auto_unlock', details: { failures: lockout.failures } })
+    return true
+  })
 }
 
 /**
@@ -57,37 +67,52 @@ export async function verifySecondFactor<T>(
   const audit = (store: Store, event: string, reason: string | null, details?: Record<string, unknown>) =>
     recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
 
-  await ensureNotLocked(ctx, account, organisation, meta, 'second_factor')
-  const charge = await ctx.store.lockouts.charge(account.id)
-  if (!charge) {
+  // Charge, compare and settle in one transaction: on SQLite one commit per attempt; on
+  // PostgreSQL the charged lockout row stays locked until the outcome is written, so attempts on
+  // one account queue behind each other and a lock can never land between a correct code and its
+  // session (RR-11). A crash rolls the whole attempt back, before any answer (DD-01).
+  const run = () => inTransaction(ctx, (tx) => attempt(tx, input, meta, then))
+  let outcome = await run()
+  if (outcome.kind === 'locked' && (await autoUnlockIfDue(ctx, account, meta))) outcome = await run()
+  if (outcome.kind === 'locked') {
     await audit(ctx.store, 'sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
     throw new CountersignError('ACCOUNT_LOCKED')
   }
-
-  const check = input.method ? await evaluate(ctx, account, organisation, input.method, input.code) : ({ ok: false, reason: 'method_not_set_up' } as const)
-  if (!check.ok) {
-    await inTransaction(ctx, async (tx) => {
-      await audit(tx.store, 'sign_in.second_factor_failed', check.reason, { attempt: charge.failures })
-      if (charge.failures >= charge.attemptLimit) {
-        const until = lockedUntil({ now: ctx.clock.now(), failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
-        if (await tx.store.lockouts.lockIfAtLimit(account.id, ctx.clock.now(), until)) {
-          await audit(tx.store, 'account.locked', 'too_many_failed_codes', { failures: charge.failures, lockedUntil: until?.toISOString() ?? null })
-        }
-      }
-    })
-    throw new CountersignError('CODE_INVALID')
-  }
-
-  const outcome = await inTransaction(ctx, async (tx) => {
-    if (!(await tx.store.lockouts.resetOnSuccess(account.id))) return { locked: true as const }
-    await audit(tx.store, 'sign_in.second_factor_succeeded', null, { deviceId: check.deviceId })
-    return { locked: false as const, value: await then(tx, { deviceId: check.deviceId }) }
-  })
-  if (outcome.locked) {
-    await audit(ctx.store, 'sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
-    throw new CountersignError('ACCOUNT_LOCKED')
-  }
+  if (outcome.kind === 'failed') throw new CountersignError('CODE_INVALID')
   return outcome.value
+}
+
+type Attempt<T> = { kind: 'locked' } | { kind: 'failed' } | { kind: 'passed'; value: T }
+
+/**
+ * Charges the attempt, compares the code; a failure is recorded and locks at the limit, a success
+ * resets the count and runs `then` (the session and its audit events).
+ */
+async function attempt<T>(
+  tx: Context,
+  input: { account: Account; organisation: Organisation | null; method: MethodKind | null; code: string | undefined },
+  meta: RequestMeta,
+  then: (tx: Context, result: { deviceId: string }) => Promise<T>,
+): Promise<Attempt<T>> {
+  const { account, organisation } = input
+  const charge = await tx.store.lockouts.charge(account.id)
+  if (!charge) return { kind: 'locked' }
+  const check = input.method ? await evaluate(tx, account, organisation, input.method, input.code) : ({ ok: false, reason: 'method_not_set_up' } as const)
+  const now = tx.clock.now()
+  const base = { organisationId: account.organisationId, accountId: account.id }
+  if (check.ok) {
+    if (!(await tx.store.lockouts.resetOnSuccess(account.id))) return { kind: 'locked' }
+    await recordEvent(tx.store, now, meta, { ...base, event: 'sign_in.second_factor_succeeded', reason: null, details: { method: input.method, deviceId: check.deviceId } })
+    return { kind: 'passed', value: await then(tx, { deviceId: check.deviceId }) }
+  }
+  await recordEvent(tx.store, now, meta, { ...base, event: 'sign_in.second_factor_failed', reason: check.reason, details: { method: input.method, attempt: charge.failures } })
+  if (charge.failures >= charge.attemptLimit) {
+    const until = lockedUntil({ now, failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
+    if (await tx.store.lockouts.lockIfAtLimit(account.id, now, until)) {
+      await recordEvent(tx.store, now, meta, { ...base, event: 'account.locked', reason: 'too_many_failed_codes', details: { method: input.method, failures: charge.failures, lockedUntil: until?.toISOString() ?? null } })
+    }
+  }
+  return { kind: 'failed' }
 }
 
 type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Kysely, Migrator, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
 import { KyselyStore } from '../kysely-store.js'
 import type { Store } from '../store.js'
 import { sqliteMigrations } from './migrations.js'
@@ -19,9 +19,30 @@ export async function openSqliteStore(file: string, options: { migrate?: boolean
   database.pragma('synchronous = FULL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   if (options.migrate !== false) await migrateSqlite(db)
   return new KyselyStore(db, () => db.destroy())
+}
+
+/**
+ * Kysely prepares every query anew; the product runs the same few dozen statements over and over,
+ * so prepared statements are kept by their SQL text (better-sqlite3 statements are reusable as
+ * long as none is iterated while another call runs, and Kysely only calls `all` and `run`).
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql)
+      if (!statement) {
+        statement = database.prepare(sql)
+        if (cache.size >= 500) cache.delete(cache.keys().next().value!)
+        cache.set(sql, statement)
+      }
+      return statement as unknown as SqliteStatement
+    },
+  }
 }
 
 export async function migrateSqlite(db: Kysely<Tables>): Promise<string[]> {
