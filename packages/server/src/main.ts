@@ -31,7 +31,7 @@ export async function createContext(
 }
 
 export async function openStore(config: Config): Promise<Store> {
-  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length))
+  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { synchronous: config.sqliteSynchronous })
   throw new ConfigError('COUNTERSIGN_DATABASE_URL: PostgreSQL is not available in this version yet; use sqlite:<file>')
 }
 

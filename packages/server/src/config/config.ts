@@ -17,6 +17,12 @@ export const configSchema = z.strictObject({
   port: int(0, 65535).default(3000),
   /** SQLite by default (F-X-4): `sqlite:<file>`. */
   databaseUrl: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:./data/countersign.db'),
+  /**
+   * SQLite's `synchronous` in WAL mode: `full` syncs every commit, so no acknowledged write is
+   * lost even on power loss (DD-04); `normal` survives a crash of the process but may lose the
+   * last commits on a power loss or OS crash, for about 1.5× the sign-in throughput.
+   */
+  sqliteSynchronous: z.enum(['full', 'normal']).default('full'),
   /** Where the development secrets key is written when none is configured. */
   dataDir: z.string().default('./data'),
   /** `base64` or `id:base64[,id:base64…]` (first one seals): 32-byte keys for secrets at rest. */

@@ -17,6 +17,8 @@ export interface PasswordHasher {
   verify(storedHash: string | null, password: string): Promise<boolean>
   /** True when a stored hash was made with weaker parameters than the current ones. */
   needsRehash(storedHash: string): boolean
+  /** False when a hash asked for now would be refused: callers refuse before doing any work. */
+  hasCapacity(): boolean
   readonly stats: { running: number; waiting: number }
 }
 
@@ -69,6 +71,7 @@ export function createPasswordHasher(options: {
 
   return {
     stats,
+    hasCapacity: () => stats.running < concurrency || stats.waiting < queueLimit,
     hash: (password) => withSlot(() => hash(password.normalize('NFKC'), argonOptions)),
     verify: (storedHash, password) =>
       withSlot(async () => {

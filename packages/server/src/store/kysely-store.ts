@@ -788,7 +788,7 @@ export class KyselyStore implements Store {
 
   constructor(
     private readonly db: Db,
-    private readonly onClose: () => Promise<void> = async () => {},
+    private readonly options: { onClose?: () => Promise<void>; rateLimits?: RateLimitStore } = {},
   ) {
     this.organisations = new Organisations(db)
     this.accounts = new Accounts(db)
@@ -801,12 +801,12 @@ export class KyselyStore implements Store {
     this.bypassGrants = new BypassGrants(db)
     this.audit = new Audit(db)
     this.apiTokens = new ApiTokens(db)
-    this.rateLimits = new RateLimits(db)
+    this.rateLimits = options.rateLimits ?? new RateLimits(db)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this)
-    return (this.db as Kysely<Tables>).transaction().execute((trx) => work(new KyselyStore(trx)))
+    return (this.db as Kysely<Tables>).transaction().execute((trx) => work(new KyselyStore(trx, { rateLimits: this.rateLimits })))
   }
 
   async ping() {
@@ -819,6 +819,6 @@ export class KyselyStore implements Store {
   }
 
   async close() {
-    await this.onClose()
+    await this.options.onClose?.()
   }
 }

@@ -115,6 +115,7 @@ export async function reauthenticate(
   meta: RequestMeta,
 ) {
   // The same per-name throttle as sign-in (BF-12): a stolen session is no password oracle.
+  if (!ctx.hasher.hasCapacity()) throw new CountersignError('OVERLOADED', { retryAfterSeconds: 1 })
   const key = usernameKey(auth.account.username)
   const charged = await ctx.store.passwordThrottle.charge(key, ctx.clock.now())
   if (!charged.ok) {

@@ -33,6 +33,8 @@ export async function passwordStep(
   meta: RequestMeta,
 ): Promise<SignInResult> {
   const { store } = ctx
+  // Past the hashing capacity, refuse before any database work (LD-03: fast refusals).
+  if (!ctx.hasher.hasCapacity()) throw new CountersignError('OVERLOADED', { retryAfterSeconds: 1 })
   const key = usernameKey(input.username)
   const charged = await store.passwordThrottle.charge(key, ctx.clock.now())
   const account = await store.accounts.getByUsername(key)

@@ -3,25 +3,26 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
 import { KyselyStore } from '../kysely-store.js'
+import { MemoryRateLimits } from '../memory-rate-limits.js'
 import type { Store } from '../store.js'
 import { sqliteMigrations } from './migrations.js'
 import type { Tables } from './schema.js'
 
 /**
- * Opens (and creates) the SQLite database: WAL, `synchronous=FULL` so an acknowledged write
- * survives power loss too (DD-04), a busy timeout for other processes such as the CLI, and
+ * Opens (and creates) the SQLite database: WAL, `synchronous=FULL` by default so an acknowledged
+ * write survives power loss too (DD-04), a busy timeout for other processes such as the CLI, and
  * foreign keys on. better-sqlite3 is the only importer of the driver.
  */
-export async function openSqliteStore(file: string, options: { migrate?: boolean } = {}): Promise<Store> {
+export async function openSqliteStore(file: string, options: { migrate?: boolean; synchronous?: 'full' | 'normal' } = {}): Promise<Store> {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const database = new Database(file)
   database.pragma('journal_mode = WAL')
-  database.pragma('synchronous = FULL')
+  database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   if (options.migrate !== false) await migrateSqlite(db)
-  return new KyselyStore(db, () => db.destroy())
+  return new KyselyStore(db, { onClose: () => db.destroy(), rateLimits: new MemoryRateLimits() })
 }
 
 /**
