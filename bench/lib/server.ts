@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export interface ServerOptions {
+  cli: string
+  port: number
+  /** `COUNTERSIGN_*` settings (without the prefix handling: full variable names). */
+  settings: Record<string, string>
+  /** CPU to pin the server to with `taskset -c`, or null for no pinning. */
+  pinCore: number | null
+  extraNodeArgs?: string[]
+}
+
+export interface RunningServer {
+  pid: number
+  origin: string
+  stop(): Promise<void>
+}
+
+const READY = /Countersign is listening on (http:\/\/127\.0\.0\.1:\d+)/
+const START_TIMEOUT_MS = 60_000
+const children = new Set<ChildProcess>()
+
+/** Kills every server still running; safe to call from exit handlers (synchronous). */
+export function killAllServers(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  children.clear()
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** An environment without the caller's own COUNTERSIGN_* variables, which would change the figures. */
+function serverEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('COUNTERSIGN_')) env[name] = value
+  }
+  return { ...env, ...settings }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const node = [...(options.extraNodeArgs ?? []), options.cli, 'serve']
+  // taskset execs node, so the child's pid is the server's own pid (what /proc is read for).
+  const [command, args] =
+    options.pinCore === null ? [process.execPath, node] : ['taskset', ['-c', String(options.pinCore), process.execPath, ...node]]
+  const child = spawn(command, args, { env: serverEnvironment(options.settings), stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  exited.then(() => children.delete(child))
+
+  let stderrTail = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-4000)
+  })
+  const origin = await new Promise<string>((resolve, reject) => {
+    let stdout = ''
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${START_TIMEOUT_MS} ms\n${stderrTail}`)), START_TIMEOUT_MS)
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout = (stdout + chunk).slice(-4000)
+      const match = READY.exec(stdout)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited (${code ?? signal}) before listening\n${stderrTail}`))
+    })
+  })
+
+  return {
+    pid: child.pid!,
+    origin,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
