@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import { CookieJar, ORIGIN, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
+import { CookieJar, countVerifications, ORIGIN, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 
 // SECURITY.md 7.6 (EN-01, EN-04) and 7.1 (BF-12, BF-13, BF-15): nothing tells a stranger whether
 // an account exists, is locked, or has 2FA.
@@ -154,12 +154,7 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
       const response = await password(name, 'wrong password')
       assert.equal(response.statusCode, 401, `${name}: ${response.body}`)
     }
-    let hashed = 0
-    const original = t.ctx.hasher.verify
-    t.ctx.hasher.verify = (stored, pass) => {
-      hashed++
-      return original(stored, pass)
-    }
+    const verifications = countVerifications(t)
     try {
       const throttled = await password('Alice', user.password)
       assert.equal(throttled.statusCode, 429, throttled.body)
@@ -170,7 +165,7 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
       assert.equal((await password('alice', user.password)).statusCode, 429, 'every variant is throttled')
       t.clock.advance((retryAfter - 1) * 1000)
       assert.equal((await password('ALICE', user.password)).statusCode, 429, 'still throttled one second before the delay ends')
-      assert.equal(hashed, 0, 'no password verification while throttled')
+      assert.equal(verifications.count, 0, 'no password verification while throttled')
 
       t.clock.advance(2000)
       t.nextStep()
@@ -183,7 +178,7 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
       assert.equal(second.json().state, 'completed')
       assert.equal(second.json().session.account.username, 'Alice')
     } finally {
-      t.ctx.hasher.verify = original
+      verifications.restore()
     }
   })
 
@@ -211,21 +206,16 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
       const response = await t.browser(user.jar, 'POST', '/api/v1/account/reauthenticate', { password: `wrong ${i}` })
       assert.equal(response.statusCode, 401, response.body)
     }
-    let hashed = 0
-    const original = t.ctx.hasher.verify
-    t.ctx.hasher.verify = (stored, pass) => {
-      hashed++
-      return original(stored, pass)
-    }
+    const verifications = countVerifications(t)
     try {
       const sixth = await t.browser(user.jar, 'POST', '/api/v1/account/reauthenticate', { password: 'wrong 6' })
       assert.equal(sixth.statusCode, 429, sixth.body)
       assert.equal(sixth.json().error.code, 'RATE_LIMITED')
       assert.ok(Number(sixth.headers['retry-after']) >= 1)
-      assert.equal(hashed, 0, 'no password verification while throttled')
+      assert.equal(verifications.count, 0, 'no password verification while throttled')
       assert.equal((await password(user.username, user.password)).statusCode, 429, 'one counter per account for every pathway')
     } finally {
-      t.ctx.hasher.verify = original
+      verifications.restore()
     }
   })
 

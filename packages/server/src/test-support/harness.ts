@@ -58,6 +58,24 @@ export class CookieJar {
 
 let counter = 0
 
+/** Counts password verifications (argon2 runs) from now on, to show work that was never done. */
+export function countVerifications(t: TestApp): { readonly count: number; restore(): void } {
+  const original = t.ctx.hasher.verify
+  let count = 0
+  t.ctx.hasher.verify = (stored, password) => {
+    count++
+    return original(stored, password)
+  }
+  return {
+    get count() {
+      return count
+    },
+    restore() {
+      t.ctx.hasher.verify = original
+    },
+  }
+}
+
 /**
  * A server on a fresh SQLite file with a hand-moved clock and light argon2 parameters (the
  * production parameters are tested on their own in password-hasher.test.ts).
