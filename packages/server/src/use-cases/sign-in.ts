@@ -63,14 +63,14 @@ export async function passwordStep(
   const now = ctx.clock.now()
   await store.passwordThrottle.settle(key, passwordOk && account !== undefined ? 'success' : 'failure', now)
   if (!account || !passwordOk) {
-    if (account) {
-      await recordEvent(store, now, meta, {
-        event: 'sign_in.password_failed',
-        organisationId: account.organisationId,
-        accountId: account.id,
-        reason: 'credentials_invalid',
-      })
-    }
+    // Recorded for unknown names too (without the name, which is often a mistyped password): the
+    // same write keeps the two cases alike in timing (EN-02) and counts stuffing per IP.
+    await recordEvent(store, now, meta, {
+      event: 'sign_in.password_failed',
+      organisationId: account?.organisationId ?? null,
+      accountId: account?.id ?? null,
+      reason: 'credentials_invalid',
+    })
     throw new CountersignError('CREDENTIALS_INVALID')
   }
   if (ctx.hasher.needsRehash(account.passwordHash)) {
