@@ -2,7 +2,7 @@ import type { MethodKind } from '@countersign/protocol'
 import { CountersignError } from '../domain/errors.js'
 import { lockedUntil, nextAttemptLimit } from '../domain/lockout.js'
 import { checkTotpCode, type TotpCheck } from '../domain/methods/totp.js'
-import type { Account, Device, Organisation, Store } from '../store/store.js'
+import type { Account, Device, Organisation } from '../store/store.js'
 import { recordEvent } from './audit.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
 
@@ -23,7 +23,7 @@ export function seedBinding(device: Pick<Device, 'id' | 'accountId'>, organisati
  * Refuses a locked account, after an auto-unlock that has come due (BF-10). Audited as
  * `sign_in.rejected_locked` so evaluations can be counted (SECURITY.md conventions).
  */
-export async function ensureNotLocked(ctx: Context, account: Account, organisation: Organisation | null, meta: RequestMeta, step: string) {
+export async function ensureNotLocked(ctx: Context, account: Account, meta: RequestMeta, step: string) {
   const now = ctx.clock.now()
   let lockout = await ctx.store.lockouts.get(account.id)
   if (lockout.lockedAt && lockout.lockedUntil && lockout.lockedUntil <= now) {
@@ -32,7 +32,6 @@ export async function ensureNotLocked(ctx: Context, account: Account, organisati
   }
   if (lockout.lockedAt || lockout.failures >= lockout.attemptLimit) {
     await recordEvent(ctx.store, now, meta, { event: 'sign_in.rejected_locked', organisationId: account.organisationId, accountId: account.id, reason: 'account_locked', details: { step } })
-    void organisation
     throw new CountersignError('ACCOUNT_LOCKED', lockout.lockedUntil ? { details: { lockedUntil: lockout.lockedUntil.toISOString() } } : {})
   }
 }
@@ -51,11 +50,10 @@ async function autoUnlockIfDue(ctx: Context, account: Account, meta: RequestMeta
 
 /**
  * Checks one second-factor code for an account (F-LOGIN-4). The attempt is charged on the
- * account's single counter BEFORE the code is compared, and committed on its own, so parallel
- * guesses cannot outrun the lock (BF-02), a crash never lowers the count (DD-01), and a locked
- * account is refused before any comparison. Wrong, replayed, malformed codes and methods not set
- * up (`method: null`) are all one failure. On success the count is reset and `then` runs in the
- * same transaction (the session and its audit event), so a lock that won the race refuses it (RR-11).
+ * account's single counter BEFORE the code is compared, so parallel guesses cannot outrun the
+ * lock (BF-02) and a locked account is refused before any comparison. Wrong, replayed, malformed
+ * codes and methods not set up (`method: null`) are all one failure (CODE_INVALID). On success the
+ * count is reset and `then` (the session and its audit events) runs in the same transaction.
  */
 export async function verifySecondFactor<T>(
   ctx: Context,
@@ -63,10 +61,7 @@ export async function verifySecondFactor<T>(
   meta: RequestMeta,
   then: (tx: Context, result: { deviceId: string }) => Promise<T>,
 ): Promise<T> {
-  const { account, organisation } = input
-  const audit = (store: Store, event: string, reason: string | null, details?: Record<string, unknown>) =>
-    recordEvent(store, ctx.clock.now(), meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
-
+  const { account } = input
   // Charge, compare and settle in one transaction: on SQLite one commit per attempt; on
   // PostgreSQL the charged lockout row stays locked until the outcome is written, so attempts on
   // one account queue behind each other and a lock can never land between a correct code and its
@@ -75,7 +70,7 @@ export async function verifySecondFactor<T>(
   let outcome = await run()
   if (outcome.kind === 'locked' && (await autoUnlockIfDue(ctx, account, meta))) outcome = await run()
   if (outcome.kind === 'locked') {
-    await audit(ctx.store, 'sign_in.rejected_locked', 'account_locked', { step: 'second_factor' })
+    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'sign_in.rejected_locked', organisationId: account.organisationId, accountId: account.id, reason: 'account_locked', details: { method: input.method, step: 'second_factor' } })
     throw new CountersignError('ACCOUNT_LOCKED')
   }
   if (outcome.kind === 'failed') throw new CountersignError('CODE_INVALID')

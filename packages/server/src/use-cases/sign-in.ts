@@ -78,7 +78,7 @@ export async function passwordStep(
   }
 
   const organisation = account.organisationId ? await store.organisations.get(account.organisationId) : undefined
-  await ensureNotLocked(ctx, account, organisation ?? null, meta, 'password')
+  await ensureNotLocked(ctx, account, meta, 'password')
 
   const devices = await store.devices.listActive(account.id)
   const remembered = await findRememberedBrowser(ctx, account, organisation ?? null, input.rememberToken)
