@@ -78,20 +78,31 @@ describe('authenticator apps and devices', () => {
     assert.equal((await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'Two' })).statusCode, 409)
   })
 
-  it('RR-10 F-DEV-1: two devices started under the limit and confirmed together: only the one that fits is linked', async () => {
+  it('RR-10 F-DEV-1: twenty parallel confirmations of one pending device link it once, within the limit', async () => {
     const small = await t.createOrganisation({ policy: 'required' })
     await t.admin('PATCH', `/api/v1/admin/organisations/${small.id}`, { deviceLimit: 2 })
     const user = await t.createUser(small.id)
     const { jar } = await t.signIn(user.username, user.password)
     await t.linkTotp(jar, 'First')
     t.nextStep()
-    const a = (await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'A' })).json()
-    const b = (await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'B' })).json()
-    const [ra, rb] = await Promise.all([
-      t.browser(jar, 'POST', `/api/v1/account/devices/${a.deviceId}/confirm`, { code: totpCode(a.secret, t.clock.now()) }),
-      t.browser(jar, 'POST', `/api/v1/account/devices/${b.deviceId}/confirm`, { code: totpCode(b.secret, t.clock.now()) }),
-    ])
-    assert.deepEqual([ra.statusCode, rb.statusCode].sort(), [200, 409])
+    const pending = (await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'Second' })).json()
+    const code = totpCode(pending.secret, t.clock.now())
+    const answers = await Promise.all(Array.from({ length: 20 }, () => t.browser(jar, 'POST', `/api/v1/account/devices/${pending.deviceId}/confirm`, { code })))
+    assert.equal(answers.filter((a) => a.statusCode === 200).length, 1)
+    assert.equal(answers.filter((a) => a.statusCode >= 500).length, 0)
+    assert.equal((await t.browser(jar, 'GET', '/api/v1/account/devices')).json().length, 2)
+    assert.equal((await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'Third' })).json().error.code, 'DEVICE_LIMIT_REACHED')
+  })
+
+  it('RB-06: starting to link again voids the previous, unconfirmed QR code', async () => {
+    const user = await t.createUser(orgId)
+    const { jar } = await t.signIn(user.username, user.password)
+    const first = (await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'First try' })).json()
+    const second = (await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'Second try' })).json()
+    const stale = await t.browser(jar, 'POST', `/api/v1/account/devices/${first.deviceId}/confirm`, { code: totpCode(first.secret, t.clock.now()) })
+    assert.equal(stale.statusCode, 404)
+    const fresh = await t.browser(jar, 'POST', `/api/v1/account/devices/${second.deviceId}/confirm`, { code: totpCode(second.secret, t.clock.now()) })
+    assert.equal(fresh.statusCode, 200)
   })
 
   it('F-DEV-2: a device can be renamed; names are validated', async () => {

@@ -495,6 +495,10 @@ class Devices implements DeviceStore {
       .executeTakeFirst()
     return Number(row?.n ?? 0)
   }
+  async removePending(accountId: string) {
+    const result = await this.db.deleteFrom('devices').where('account_id', '=', accountId).where('status', '=', 'pending').executeTakeFirst()
+    return changes(result)
+  }
   async deleteExpiredPending(now: Date) {
     const result = await this.db.deleteFrom('devices').where('status', '=', 'pending').where('expires_at', '<=', ms(now)).executeTakeFirst()
     return changes(result)

@@ -263,6 +263,8 @@ export interface DeviceStore {
   remove(accountId: string, deviceId: string): Promise<boolean>
   countActive(accountId: string): Promise<number>
   deleteExpiredPending(now: Date): Promise<number>
+  /** Forgets an account's pending (unconfirmed) devices; only the newest QR code stays valid. */
+  removePending(accountId: string): Promise<number>
 }
 
 export interface FlowStore {

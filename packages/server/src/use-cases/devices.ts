@@ -51,7 +51,12 @@ export async function startTotpDevice(ctx: Context, auth: Authenticated, input: 
     lastUsedAt: null,
     expiresAt: new Date(now.getTime() + PENDING_DEVICE_MS),
   }
-  await ctx.store.devices.create(device)
+  // One pending device per account: starting again voids the previous QR code, and nobody can
+  // fill the table with unconfirmed seeds.
+  await inTransaction(ctx, async (tx) => {
+    await tx.store.devices.removePending(account.id)
+    await tx.store.devices.create(device)
+  })
   const uri = otpauthUri({ issuer: organisation?.name ?? 'Countersign', accountName: account.username, secret })
   await recordEvent(ctx.store, now, meta, { event: 'device.link_started', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: id, kind: device.kind } })
   return {
