@@ -118,6 +118,20 @@ describe('sign-in', () => {
     assert.equal(afterChange.json().state, 'awaiting_second_factor')
   })
 
+  it('RR-12: parallel sign-ins with one remembered-browser token: at most one skips the factor, the others are asked', async () => {
+    const user = await userWithApp()
+    const jar = new CookieJar()
+    await t.browser(jar, 'POST', '/api/v1/sign-in/password', { username: user.username, password: user.password })
+    await t.browser(jar, 'POST', '/api/v1/sign-in/second-factor', { method: 'totp', code: totpCode(user.secret, t.clock.now()), rememberBrowser: true })
+    const cookie = `cs_remember=${jar.get('cs_remember')}`
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', headers: { cookie, origin: 'http://127.0.0.1:3000' }, payload: { username: user.username, password: user.password } })),
+    )
+    const states = answers.map((a) => a.json().state)
+    assert.equal(states.filter((s) => s === 'completed').length, 1, states.join())
+    assert.equal(states.filter((s) => s === 'awaiting_second_factor').length, 4)
+  })
+
   it('F-LOGIN-3: a remembered browser expires after the organisation’s number of days', async () => {
     const user = await userWithApp()
     const jar = new CookieJar()
