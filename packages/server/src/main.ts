@@ -6,6 +6,7 @@ import { attentionLines, ConfigError } from './config/load-config.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher.js'
 import { parseSecretsKeys, SecretSealer } from './crypto/secret-sealer.js'
 import { cryptoRandom, MINUTE_MS, systemClock, type Clock, type Random } from './domain/clock.js'
+import { openPostgresStore } from './store/postgres/open-postgres-store.js'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.js'
 import type { Store } from './store/store.js'
 import type { Context } from './use-cases/context.js'
@@ -32,7 +33,7 @@ export async function createContext(
 
 export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { synchronous: config.sqliteSynchronous })
-  throw new ConfigError('COUNTERSIGN_DATABASE_URL: PostgreSQL is not available in this version yet; use sqlite:<file>')
+  return openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs })
 }
 
 /**

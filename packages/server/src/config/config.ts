@@ -15,7 +15,7 @@ export const configSchema = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(3000),
-  /** SQLite by default (F-X-4): `sqlite:<file>`. */
+  /** SQLite by default (F-X-4): `sqlite:<file>`; `postgres://…` for several instances on one database. */
   databaseUrl: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:./data/countersign.db'),
   /**
    * SQLite's `synchronous` in WAL mode: `full` syncs every commit, so no acknowledged write is
@@ -23,6 +23,9 @@ export const configSchema = z.strictObject({
    * last commits on a power loss or OS crash, for about 1.5× the sign-in throughput.
    */
   sqliteSynchronous: z.enum(['full', 'normal']).default('full'),
+  /** PostgreSQL only: connections per instance, and how long one statement may run. */
+  databasePoolSize: int(1, 200).default(10),
+  databaseStatementTimeoutMs: int(100, 600_000).default(5000),
   /** Where the development secrets key is written when none is configured. */
   dataDir: z.string().default('./data'),
   /** `base64` or `id:base64[,id:base64…]` (first one seals): 32-byte keys for secrets at rest. */

@@ -383,7 +383,7 @@ class PasswordThrottle implements PasswordThrottleStore {
       ON CONFLICT (key) DO UPDATE SET
         failures = password_throttle.failures + 1,
         pending = CASE WHEN password_throttle.pending > 0 THEN password_throttle.pending - 1 ELSE 0 END,
-        blocked_until = ${at} + (${sql.raw(delay)}),
+        blocked_until = CAST(${at} AS BIGINT) + (${sql.raw(delay)}),
         updated_at = ${at}`.execute(this.db)
   }
 }
@@ -440,26 +440,32 @@ class Devices implements DeviceStore {
     return rows.map(toDevice)
   }
   async activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date) {
-    // One statement: the count of active devices is read and the row flipped together (RR-10).
-    const result = await this.db
-      .updateTable('devices')
-      .set({ status: 'active', linked_at: ms(now), last_used_step: confirmedStep, expires_at: null })
-      .where('id', '=', deviceId)
-      .where('account_id', '=', accountId)
-      .where('status', '=', 'pending')
-      .where('expires_at', '>', ms(now))
-      .where((eb) =>
-        eb(
-          eb
-            .selectFrom('devices as other')
-            .select((e) => e.fn.countAll<number>().as('n'))
-            .where('other.account_id', '=', accountId)
-            .where('other.status', '=', 'active'),
-          '<',
-          limit,
-        ),
-      )
-      .executeTakeFirst()
+    // The count of active devices and the flip are one guarded UPDATE; the account's row is
+    // locked first so that on PostgreSQL (READ COMMITTED) two activations for one account cannot
+    // both count the same total (RR-10). On SQLite the transaction alone serialises them.
+    const work = async (db: Db) => {
+      await db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', accountId).execute()
+      return db
+        .updateTable('devices')
+        .set({ status: 'active', linked_at: ms(now), last_used_step: confirmedStep, expires_at: null })
+        .where('id', '=', deviceId)
+        .where('account_id', '=', accountId)
+        .where('status', '=', 'pending')
+        .where('expires_at', '>', ms(now))
+        .where((eb) =>
+          eb(
+            eb
+              .selectFrom('devices as other')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .where('other.account_id', '=', accountId)
+              .where('other.status', '=', 'active'),
+            '<',
+            limit,
+          ),
+        )
+        .executeTakeFirst()
+    }
+    const result = this.db.isTransaction ? await work(this.db) : await (this.db as Kysely<Tables>).transaction().execute(work)
     return changes(result) === 1
   }
   async recordUse(deviceId: string, step: number, now: Date) {

@@ -253,7 +253,8 @@ export interface DeviceStore {
   listActiveForAccounts(accountIds: readonly string[]): Promise<Device[]>
   /**
    * Turns a pending device active if the account has fewer than `limit` active devices, in one
-   * statement; `false` if the limit is reached or the device is no longer pending (RR-10).
+   * guarded statement under the account's row lock; `false` if the limit is reached or the
+   * device is no longer pending (RR-10).
    * The step that confirmed it is recorded, so that code cannot sign in again (RR-04).
    */
   activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date): Promise<boolean>

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
 import { loadConfig } from '../config/load-config.js'
 import { createPasswordHasher } from '../crypto/password-hasher.js'
 import { ManualClock } from '../domain/clock.js'
@@ -58,6 +60,28 @@ export class CookieJar {
 
 let counter = 0
 
+/**
+ * A fresh database on the local PostgreSQL (user postgres, trust), dropped by `drop()`;
+ * `COUNTERSIGN_TEST_POSTGRES_URL` names another server's maintenance database.
+ */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.COUNTERSIGN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const name = `countersign_test_${randomBytes(6).toString('hex')}`
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl })
+    await client.connect()
+    try {
+      await client.query(statement)
+    } finally {
+      await client.end()
+    }
+  }
+  await run(`CREATE DATABASE ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
 /** Counts password verifications (argon2 runs) from now on, to show work that was never done. */
 export function countVerifications(t: TestApp): { readonly count: number; restore(): void } {
   const original = t.ctx.hasher.verify
@@ -80,10 +104,14 @@ export function countVerifications(t: TestApp): { readonly count: number; restor
  * A server on a fresh SQLite file with a hand-moved clock and light argon2 parameters (the
  * production parameters are tested on their own in password-hasher.test.ts).
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { logStream?: NodeJS.WritableStream; backend?: 'sqlite' | 'postgres' } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-test-'))
+  const postgres = options.backend === 'postgres' ? await createPostgresDatabase() : null
   const config = loadConfig({
-    COUNTERSIGN_DATABASE_URL: `sqlite:${join(dir, 'test.db')}`,
+    COUNTERSIGN_DATABASE_URL: postgres?.url ?? `sqlite:${join(dir, 'test.db')}`,
     COUNTERSIGN_DATA_DIR: dir,
     COUNTERSIGN_ENV: 'test',
     COUNTERSIGN_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -110,6 +138,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     async close() {
       await app.close()
       await ctx.store.close()
+      await postgres?.drop()
       rmSync(dir, { recursive: true, force: true })
     },
     admin(method, url, payload) {

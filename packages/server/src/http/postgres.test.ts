@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
+
+/**
+ * The sign-in guarantees on PostgreSQL (F-X-4): the same HTTP paths as on SQLite, on a fresh
+ * database of the local server. Several instances on one database are the PostgreSQL issue's.
+ */
+describe('on PostgreSQL', () => {
+  let t: TestApp
+  let orgId: string
+  before(async () => {
+    t = await startTestApp({}, { backend: 'postgres' })
+    orgId = (await t.createOrganisation({ policy: 'required' })).id
+  })
+  after(() => t.close())
+
+  async function enrolledUser() {
+    const user = await t.createUser(orgId)
+    const { jar } = await t.signIn(user.username, user.password)
+    const { secret } = await t.linkTotp(jar)
+    t.nextStep()
+    return { ...user, secret }
+  }
+
+  async function flows(user: { username: string; password: string }, n: number) {
+    const ids: string[] = []
+    for (let start = 0; start < n; start += 5) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(5, n - start) }, async () => {
+          const response = await t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password } })
+          assert.equal(response.statusCode, 200, response.body)
+          return response.json().flowId as string
+        }),
+      )
+      ids.push(...batch)
+    }
+    return ids
+  }
+
+  const submit = (flowId: string, code: string) => t.app.inject({ method: 'POST', url: '/api/v1/sign-in/second-factor', payload: { flowId, method: 'totp', code } })
+
+  it('F-LOGIN-1 F-LOGIN-5: forced enrolment, linking, then password and code sign in with amr pwd+otp+mfa', async () => {
+    const user = await enrolledUser()
+    const { body } = await t.signIn(user.username, user.password, user.secret)
+    assert.equal(body.state, 'completed')
+    assert.deepEqual(body.session.amr, ['pwd', 'otp', 'mfa'])
+  })
+
+  it('BF-02: 200 parallel wrong codes from 200 flows: at most 5 evaluated, 0 sign-ins, then the right code is refused', async () => {
+    const user = await enrolledUser()
+    const ids = await flows(user, 200)
+    const right = [-1, 0, 1].map((o) => totpCode(user.secret, t.clock.now(), o))
+    const wrong = ['000000', '111111', '222222', '333333'].find((c) => !right.includes(c))!
+    const answers = await Promise.all(ids.map((id) => submit(id, wrong)))
+    assert.equal(answers.filter((a) => a.statusCode >= 500).length, 0)
+    assert.equal(answers.filter((a) => a.statusCode === 200).length, 0)
+    const evaluated = (await t.auditEvents({ account: user.id, event: 'sign_in.second_factor_failed' })).length
+    assert.ok(evaluated <= 5, `evaluated ${evaluated}`)
+    assert.equal((await submit(ids[0]!, right[1]!)).statusCode, 423)
+  })
+
+  it('RR-02: 50 parallel submissions of one valid code in 50 flows: exactly one sign-in', async () => {
+    const user = await enrolledUser()
+    const ids = await flows(user, 50)
+    const code = totpCode(user.secret, t.clock.now())
+    const answers = await Promise.all(ids.map((id) => submit(id, code)))
+    assert.equal(answers.filter((a) => a.statusCode === 200).length, 1)
+    assert.equal(answers.filter((a) => a.statusCode >= 500).length, 0)
+  })
+})

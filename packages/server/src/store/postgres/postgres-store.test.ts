@@ -1,0 +1,23 @@
+import { after } from 'node:test'
+import { createPostgresDatabase } from '../../test-support/harness.js'
+import { describeStoreContract } from '../store.contract.js'
+import type { Store } from '../store.js'
+import { openPostgresStore } from './open-postgres-store.js'
+
+/**
+ * The contract suite against the local PostgreSQL (127.0.0.1:5432, user postgres, trust), in a
+ * fresh database of its own that is dropped afterwards.
+ */
+let shared: Promise<{ store: Store; drop(): Promise<void> }> | undefined
+after(async () => {
+  const opened = await shared
+  await opened?.store.close()
+  await opened?.drop()
+})
+
+// One database and one pool for the suite; each test seeds its own organisation and accounts.
+describeStoreContract('postgres', async () => {
+  shared ??= createPostgresDatabase().then(async ({ url, drop }) => ({ store: await openPostgresStore(url, { poolSize: 20 }), drop }))
+  const { store } = await shared
+  return Object.assign(Object.create(store) as Store, { close: async () => {} })
+})
