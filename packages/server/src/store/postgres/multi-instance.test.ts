@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { fromBase32, hotp, timeStep } from '../../domain/methods/totp.js'
+import { createPostgresDatabase } from '../../test-support/harness.js'
+
+const cli = new URL('../../cli.ts', import.meta.url).pathname
+const ADMIN = `multi-${randomBytes(16).toString('hex')}`
+
+interface Instance {
+  child: ChildProcess
+  base: string
+}
+
+async function serve(env: NodeJS.ProcessEnv): Promise<Instance> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], { env: { ...env, COUNTERSIGN_PORT: '0' } })
+  let out = ''
+  let err = ''
+  child.stderr!.on('data', (chunk) => (err += chunk))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 40_000)
+    child.stdout!.on('data', (chunk) => {
+      out += chunk
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
+  })
+  return { child, base: `http://127.0.0.1:${port}` }
+}
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  const text = await response.text()
+  let json: any = null
+  try {
+    json = JSON.parse(text)
+  } catch {}
+  return { status: response.status, json, setCookie: response.headers.getSetCookie() }
+}
+
+const cookieHeader = (setCookie: string[]) => setCookie.map((c) => c.split(';')[0]).join('; ')
+
+/**
+ * F-X-4 scale-out: two server processes on one PostgreSQL database, requests split between them.
+ * Time is real here, so a code for the next step is used right after linking (RFC 6238 drift).
+ */
+describe('two instances on one PostgreSQL database', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-multi-'))
+  let database: { url: string; drop(): Promise<void> }
+  let a: Instance
+  let b: Instance
+  let orgId: string
+
+  before(async () => {
+    database = await createPostgresDatabase()
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COUNTERSIGN_')))
+    const env = {
+      ...clean,
+      COUNTERSIGN_DATABASE_URL: database.url,
+      COUNTERSIGN_DATA_DIR: dir,
+      COUNTERSIGN_SECRETS_KEY: randomBytes(32).toString('base64'),
+      COUNTERSIGN_ADMIN_TOKEN: ADMIN,
+      COUNTERSIGN_DEMO: '0',
+      COUNTERSIGN_LOG_LEVEL: 'error',
+      COUNTERSIGN_ARGON2_MEMORY_KIB: '4096',
+      COUNTERSIGN_ARGON2_TIME_COST: '1',
+      COUNTERSIGN_RATE_LIMIT_PASSWORD_PER_MINUTE: '100000',
+      COUNTERSIGN_RATE_LIMIT_CODE_PER_MINUTE: '100000',
+    }
+    // Started together: the migration runs once, under the migrator's lock.
+    ;[a, b] = await Promise.all([serve(env), serve(env)])
+    const org = await call(a.base, 'POST', '/api/v1/admin/organisations', { slug: 'scale', name: 'Scale', policy: 'required' }, { authorization: `Bearer ${ADMIN}` })
+    orgId = org.json.id
+  })
+
+  after(async () => {
+    for (const instance of [a, b]) {
+      if (!instance) continue
+      instance.child.kill('SIGTERM')
+      await new Promise((resolve) => instance.child.once('exit', resolve))
+    }
+    await database?.drop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** A user with an app linked on instance A; returns the secret and the step the link used. */
+  async function enrolled() {
+    const username = `u${randomBytes(4).toString('hex')}`
+    const created = await call(a.base, 'POST', `/api/v1/admin/organisations/${orgId}/users`, { username, email: `${username}@example.test`, password: 'scale-out password' }, { authorization: `Bearer ${ADMIN}` })
+    const first = await call(a.base, 'POST', '/api/v1/sign-in/password', { username, password: 'scale-out password' })
+    const headers = { cookie: cookieHeader(first.setCookie), origin: 'http://127.0.0.1:3000' }
+    const started = await call(a.base, 'POST', '/api/v1/account/devices/totp', { name: 'Phone' }, headers)
+    const step = timeStep(new Date())
+    const confirmed = await call(a.base, 'POST', `/api/v1/account/devices/${started.json.deviceId}/confirm`, { code: hotp(fromBase32(started.json.secret), step) }, headers)
+    assert.equal(confirmed.status, 200)
+    return { id: created.json.id as string, username, secret: started.json.secret as string, step }
+  }
+
+  async function flowsOn(username: string, n: number) {
+    const ids: string[] = []
+    for (let start = 0; start < n; start += 5) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(5, n - start) }, async (_, k) => {
+          const response = await call((start + k) % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/password', { username, password: 'scale-out password' })
+          assert.equal(response.status, 200, JSON.stringify(response.json))
+          return response.json.flowId as string
+        }),
+      )
+      ids.push(...batch)
+    }
+    return ids
+  }
+
+  it('F-X-4: a flow started on one instance completes on the other, and the session is valid on both', async () => {
+    const user = await enrolled()
+    const [flowId] = await flowsOn(user.username, 1)
+    const done = await call(b.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code: hotp(fromBase32(user.secret), user.step + 1) })
+    assert.equal(done.status, 200, JSON.stringify(done.json))
+    const cookie = cookieHeader(done.setCookie)
+    for (const instance of [a, b]) assert.equal((await call(instance.base, 'GET', '/api/v1/session', undefined, { cookie })).json.account.username, user.username)
+    await call(a.base, 'POST', '/api/v1/sign-out', undefined, { cookie, origin: 'http://127.0.0.1:3000' })
+    assert.equal((await call(b.base, 'GET', '/api/v1/session', undefined, { cookie })).status, 401, 'signed out everywhere')
+  })
+
+  it('BF-02 [MI]: 200 parallel wrong codes split across both instances: at most 5 evaluated, 0 sign-ins', async () => {
+    const user = await enrolled()
+    const ids = await flowsOn(user.username, 200)
+    const valid = [0, 1, 2].map((o) => hotp(fromBase32(user.secret), user.step + o))
+    const wrong = ['000000', '111111', '222222', '333333'].find((c) => !valid.includes(c))!
+    const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code: wrong })))
+    assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+    assert.equal(answers.filter((r) => r.status === 200).length, 0)
+    const events = await call(b.base, 'GET', `/api/v1/admin/audit?account=${user.id}&event=sign_in.second_factor_failed&limit=500`, undefined, { authorization: `Bearer ${ADMIN}` })
+    const evaluated = events.json.length
+    assert.equal(evaluated, 5, 'exactly the five allowed attempts were compared')
+    const right = await call(b.base, 'POST', '/api/v1/sign-in/second-factor', { flowId: ids[1], method: 'totp', code: hotp(fromBase32(user.secret), user.step + 1) })
+    assert.equal(right.status, 423)
+  })
+
+  it('RR-02 [MI]: 50 parallel submissions of one valid code split across both instances: exactly one sign-in', async () => {
+    const user = await enrolled()
+    const ids = await flowsOn(user.username, 50)
+    const code = hotp(fromBase32(user.secret), user.step + 1)
+    const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code })))
+    assert.equal(answers.filter((r) => r.status === 200).length, 1)
+    assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+  })
+})
