@@ -7,6 +7,7 @@ import { parseToken, secretMatches } from '../domain/tokens.js'
 import { errorResponses, languageFrom, translate, type Language } from '../i18n/messages.js'
 import type { AdminActor, Context, RequestMeta } from '../use-cases/context.js'
 import { resolveSession } from '../use-cases/sessions.js'
+import { isStoreUnavailable } from '../store/store.js'
 import { Cookies } from './cookies.js'
 import { Router, type Guards } from './router.js'
 import { accountRoutes } from './routes/account.js'
@@ -131,6 +132,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
       request.log.error({ err: error }, 'unhandled error')
       return reply.status(500).send({ error: { code: 'INTERNAL', message: translate(language, 'error.internal') } })
     }
+    if (known.code === 'UNAVAILABLE') request.log.warn({ err: error }, 'database unavailable')
     const response = errorResponses[known.code]
     if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds))
     const message =
@@ -222,6 +224,7 @@ function toCountersignError(error: unknown): CountersignError | null {
     return new CountersignError('INVALID_REQUEST', { field: 'body', detail: 'is not valid JSON' })
   }
   if (fastifyError.statusCode === 413) return new CountersignError('PAYLOAD_TOO_LARGE')
+  if (isStoreUnavailable(error)) return new CountersignError('UNAVAILABLE', { retryAfterSeconds: 1, cause: error })
   if (fastifyError.statusCode === 415) return new CountersignError('UNSUPPORTED_MEDIA_TYPE')
   return null
 }

@@ -53,13 +53,21 @@ describe('operations', () => {
     }
   })
 
-  it('readiness follows the database', async () => {
+  it('DD-09: with the database gone, readiness says so and requests answer 503 UNAVAILABLE with Retry-After, never 500', async () => {
     const t = await startTestApp()
+    const org = await t.createOrganisation()
+    const user = await t.createUser(org.id)
     assert.equal((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
     await t.ctx.store.close()
     const down = await t.app.inject({ method: 'GET', url: '/readyz' })
     assert.equal(down.statusCode, 503)
     assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+    const signIn = await t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password } })
+    assert.equal(signIn.statusCode, 503)
+    assert.equal(signIn.json().error.code, 'UNAVAILABLE')
+    assert.equal(signIn.headers['retry-after'], '1')
+    const admin = await t.admin('GET', `/api/v1/admin/organisations/${org.id}/users`)
+    assert.equal(admin.statusCode, 503)
     await t.app.close()
   })
 })

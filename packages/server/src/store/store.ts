@@ -340,3 +340,23 @@ export interface Store {
   ping(): Promise<boolean>
   close(): Promise<void>
 }
+
+/** Driver error codes that mean "the database cannot answer now", not "this request is wrong". */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', // the network to the database
+  '57P01', '57P02', '57P03', '57014', // PostgreSQL: shutting down, cannot connect now, statement timeout
+  '08000', '08001', '08003', '08004', '08006', // PostgreSQL connection exceptions
+  '53300', // PostgreSQL: too many connections
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL',
+])
+
+/**
+ * True when an error says the database is down, busy or unreachable: the HTTP layer answers
+ * `503 UNAVAILABLE` with `Retry-After` instead of a 500, and the client may try again (DD-09).
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) return true
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|driver has already been destroyed|database connection is not open/i.test(message)
+}
