@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
         app.log.info({ signal }, 'shutting down')
         stopHousekeeping()
         await app.close()
+        await ctx.notifier.close()
         await ctx.store.close()
         process.exit(0)
       }

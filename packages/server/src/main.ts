@@ -6,6 +6,8 @@ import { attentionLines, ConfigError } from './config/load-config.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher.js'
 import { parseSecretsKeys, SecretSealer } from './crypto/secret-sealer.js'
 import { cryptoRandom, MINUTE_MS, systemClock, type Clock, type Random } from './domain/clock.js'
+import { InProcessNotifier } from './realtime/notifier.js'
+import { PostgresNotifier } from './realtime/postgres-notifier.js'
 import { openPostgresStore } from './store/postgres/open-postgres-store.js'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.js'
 import type { Store } from './store/store.js'
@@ -27,7 +29,10 @@ export async function createContext(
       ...(config.hashConcurrency !== undefined ? { concurrency: config.hashConcurrency } : {}),
       ...(config.hashQueueLimit !== undefined ? { queueLimit: config.hashQueueLimit } : {}),
     })
-  const ctx: Context = { store, clock: overrides.clock ?? systemClock, random: overrides.random ?? cryptoRandom, hasher, sealer, config }
+  const notifier = config.databaseUrl.startsWith('sqlite:')
+    ? new InProcessNotifier()
+    : new PostgresNotifier(config.databaseUrl, { onError: (error) => process.stderr.write(`countersign: notifier: ${error.message}\n`) })
+  const ctx: Context = { store, clock: overrides.clock ?? systemClock, random: overrides.random ?? cryptoRandom, hasher, sealer, config, notifier }
   return { ctx, attention: attentionLines(config, generatedKeyFile) }
 }
 

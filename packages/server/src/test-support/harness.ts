@@ -138,6 +138,7 @@ export async function startTestApp(
     async close() {
       await app.close()
       await ctx.store.close()
+      await ctx.notifier.close()
       await postgres?.drop()
       rmSync(dir, { recursive: true, force: true })
     },

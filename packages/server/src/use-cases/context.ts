@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretSealer } from '../crypto/secret-sealer.js'
 import type { Clock, Random } from '../domain/clock.js'
+import type { Notifier } from '../realtime/notifier.js'
 import type { Store } from '../store/store.js'
 
 /** What every use-case needs; `main.ts` builds it once and picks the implementations. */
@@ -12,6 +13,8 @@ export interface Context {
   readonly hasher: PasswordHasher
   readonly sealer: SecretSealer
   readonly config: Config
+  /** Wakes waiters on every instance (push approvals, pairing); in-process on SQLite. */
+  readonly notifier: Notifier
 }
 
 /** Where a request came from, for audit events and sessions. Untrusted text, stored bounded. */
