@@ -83,7 +83,7 @@ describe('two instances on one PostgreSQL database', () => {
 
   after(async () => {
     for (const instance of [a, b]) {
-      if (!instance) continue
+      if (!instance || instance.child.exitCode !== null || instance.child.signalCode !== null) continue
       instance.child.kill('SIGTERM')
       await new Promise((resolve) => instance.child.once('exit', resolve))
     }
@@ -152,5 +152,31 @@ describe('two instances on one PostgreSQL database', () => {
     const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code })))
     assert.equal(answers.filter((r) => r.status === 200).length, 1)
     assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+  })
+
+  it('DD-03 [MI]: killing one instance mid-load loses no sign-in it had answered 200; the other goes on', async () => {
+    const users = []
+    for (let i = 0; i < 16; i++) users.push(await enrolled())
+    const answered: string[] = []
+    let refused = 0
+    const signIns = users.map(async (user, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 15))
+      try {
+        const first = await call(a.base, 'POST', '/api/v1/sign-in/password', { username: user.username, password: 'scale-out password' })
+        const second = await call(a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId: first.json.flowId, method: 'totp', code: hotp(fromBase32(user.secret), user.step + 1) })
+        if (second.status === 200) answered.push(cookieHeader(second.setCookie))
+        else refused++
+      } catch {
+        refused++ // the connection died with the instance: never answered, nothing promised
+      }
+    })
+    setTimeout(() => a.child.kill('SIGKILL'), 120)
+    await Promise.all(signIns)
+    assert.ok(answered.length + refused === users.length)
+    for (const cookie of answered) {
+      const session = await call(b.base, 'GET', '/api/v1/session', undefined, { cookie })
+      assert.equal(session.status, 200, 'every sign-in answered 200 by the killed instance is valid on the other')
+    }
+    assert.equal((await call(b.base, 'GET', '/readyz')).status, 200)
   })
 })
