@@ -38,7 +38,11 @@ export async function createContext(
 
 export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { synchronous: config.sqliteSynchronous })
-  return openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs })
+  return openPostgresStore(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    onIdleError: (error) => process.stderr.write(`countersign: database connection lost: ${error.message}\n`),
+  })
 }
 
 /**

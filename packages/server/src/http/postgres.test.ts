@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import pg from 'pg'
 import { startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 
 /**
@@ -67,5 +68,24 @@ describe('on PostgreSQL', () => {
     const answers = await Promise.all(ids.map((id) => submit(id, code)))
     assert.equal(answers.filter((a) => a.statusCode === 200).length, 1)
     assert.equal(answers.filter((a) => a.statusCode >= 500).length, 0)
+  })
+
+  it('DD-09: when the database drops every connection (as in a restart), the server survives, never answers 500, and signs in again on fresh connections', async () => {
+    const user = await t.createUser(orgId, { twoFactor: 'exempt' })
+    const signIn = () => t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password } })
+    assert.equal((await signIn()).statusCode, 200)
+    const admin = new pg.Client({ connectionString: t.ctx.config.databaseUrl })
+    await admin.connect()
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+    await admin.end()
+    const statuses: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const status = (await signIn()).statusCode
+      statuses.push(status)
+      if (status === 200) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join())
+    assert.equal(statuses.at(-1), 200, 'it recovered without a restart of its own')
   })
 })

@@ -13,7 +13,7 @@ const INT8 = 20
  */
 export async function openPostgresStore(
   url: string,
-  options: { migrate?: boolean; poolSize?: number; statementTimeoutMs?: number } = {},
+  options: { migrate?: boolean; poolSize?: number; statementTimeoutMs?: number; onIdleError?: (error: Error) => void } = {},
 ): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -21,6 +21,9 @@ export async function openPostgresStore(
     statement_timeout: options.statementTimeoutMs ?? 5000,
     types: { getTypeParser: (oid, format) => (oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
   })
+  // An idle connection the server dropped (restart, failover) is an 'error' event on the pool; left
+  // unhandled it would end the process. The pool discards it and opens a new one when needed.
+  pool.on('error', (error) => options.onIdleError?.(error))
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
   if (options.migrate !== false) await migratePostgres(db)
   return new KyselyStore(db, { onClose: () => db.destroy() })
