@@ -39,6 +39,9 @@ const usage = `npm run bench -- [options]
   --cpu-prof DIR       write a V8 CPU profile of the measured server into DIR
   --db-dir DIR         where the temporary database and data directory go (default: the OS temp
                        dir; /dev/shm shows what the figures would be without the cost of fsync)
+  --instances N        measure N server processes on one database, requests round-robin
+                       between them (PostgreSQL: --set COUNTERSIGN_DATABASE_URL=postgres://…);
+                       turns pinning off; CPU and RSS figures are the first instance's
   --set NAME=VALUE     an extra server setting, e.g. --set COUNTERSIGN_SQLITE_SYNCHRONOUS=normal
                        (repeatable; reported with the figures)
 `
@@ -66,6 +69,7 @@ interface Options {
   dbDir: string
   cli: string
   extraSettings: Record<string, string>
+  instances: number
 }
 
 function parseOptions(): Options {
@@ -88,6 +92,7 @@ function parseOptions(): Options {
       'db-dir': { type: 'string' },
       cli: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
+      instances: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -121,6 +126,7 @@ function parseOptions(): Options {
     cpuProfDir: values['cpu-prof'],
     dbDir: values['db-dir'] ?? tmpdir(),
     cli: values.cli ?? CLI,
+    instances: Math.ceil(positive('instances', values.instances)),
     extraSettings: Object.fromEntries(
       (values.set ?? []).map((pair) => {
         const match = /^(COUNTERSIGN_[A-Z0-9_]+)=(.*)$/.exec(pair)
@@ -292,7 +298,7 @@ function revision(): string {
 async function main(): Promise<void> {
   const options = parseOptions()
   if (options.cli === CLI) ensureBuilt(options.build)
-  const pinned = options.pin && hasTaskset() && cpus().length >= 2
+  const pinned = options.pin && options.instances === 1 && hasTaskset() && cpus().length >= 2
   const serverCores = pinned ? 1 : cpus().length
   const dir = mkdtempSync(join(options.dbDir, 'countersign-bench-'))
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
@@ -340,11 +346,17 @@ async function main(): Promise<void> {
       pinCore: pinned ? 0 : null,
       extraNodeArgs: options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [],
     })
+    const others: RunningServer[] = []
     try {
+      for (let i = 1; i < options.instances; i++) {
+        const otherPort = await freePort()
+        others.push(await startServer({ cli: options.cli, port: otherPort, settings: { ...settings, COUNTERSIGN_PORT: String(otherPort) }, pinCore: null }))
+      }
       await sleep(1500)
       rssAtRestMiB = round(sampleProcess(server.pid)?.rssMiB ?? 0, 1)
-      runs.push(...(await measuredRuns({ server, group, flowGroup, pools: provisioned.totpPools, options, wants })))
+      runs.push(...(await measuredRuns({ server, others, group, flowGroup, pools: provisioned.totpPools, options, wants })))
     } finally {
+      for (const other of others) await other.stop()
       await server.stop()
     }
   }
@@ -373,7 +385,7 @@ async function main(): Promise<void> {
       totpPoolPerRun: options.pool,
       provisioningSeconds: provisioned.seconds,
       databaseDir: options.dbDir,
-      settings: Object.fromEntries(Object.entries(settings).filter(([name]) => !/ADMIN_TOKEN|PORT|URL|DIR/.test(name))),
+      settings: Object.fromEntries(Object.entries({ ...settings, COUNTERSIGN_INSTANCES: String(options.instances) }).filter(([name]) => !/ADMIN_TOKEN|PORT|URL|DIR/.test(name))),
     },
     rssAtRestMiB,
     rssPeakMiB: Math.max(0, ...runs.map((run) => run.server.rssPeakMiB)),
@@ -405,6 +417,8 @@ async function stepAfterLinking(pool: PooledFlow[]): Promise<void> {
 /** Password, TOTP and whole-flow runs at each concurrency, on one server. */
 async function measuredRuns(input: {
   server: RunningServer
+  /** More instances on the same database: requests alternate between all of them. */
+  others: RunningServer[]
   group: UserGroup
   flowGroup: UserGroup
   pools: PooledFlow[][]
@@ -413,7 +427,7 @@ async function measuredRuns(input: {
 }): Promise<RunResult[]> {
   const { server, group, options, wants } = input
   const levels = options.concurrencies
-  const client = new Client(server.origin, Math.max(...levels))
+  const client = roundRobin([server, ...input.others].map((s) => new Client(s.origin, Math.max(...levels))))
   const base = { client, durationMs: options.durationMs, serverPid: server.pid }
   const runs: RunResult[] = []
   try {
@@ -441,6 +455,16 @@ async function measuredRuns(input: {
     client.close()
   }
   return runs
+}
+
+/** One client over several instances: each request goes to the next (a whole flow crosses them). */
+function roundRobin(clients: Client[]): Client {
+  if (clients.length === 1) return clients[0]!
+  let next = 0
+  return {
+    request: (method: string, path: string, options?: Parameters<Client['request']>[2]) => clients[next++ % clients.length]!.request(method, path, options),
+    close: () => clients.forEach((c) => c.close()),
+  } as unknown as Client
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
