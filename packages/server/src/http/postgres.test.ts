@@ -5,7 +5,7 @@ import { startTestApp, totpCode, type TestApp } from '../test-support/harness.js
 
 /**
  * The sign-in guarantees on PostgreSQL (F-X-4): the same HTTP paths as on SQLite, on a fresh
- * database of the local server. Several instances on one database are the PostgreSQL issue's.
+ * database of the local server (two instances: store/postgres/multi-instance.test.ts).
  */
 describe('on PostgreSQL', () => {
   let t: TestApp
