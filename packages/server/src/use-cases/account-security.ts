@@ -1,9 +1,9 @@
 import type { MethodKind } from '@countersign/protocol'
 import { CountersignError } from '../domain/errors.js'
-import { usernameKey } from '../domain/username.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
 import { recordEvent } from './audit.js'
-import type { Context, RequestMeta } from './context.js'
+import { inTransaction, type Context, type RequestMeta } from './context.js'
+import { checkPassword } from './password-check.js'
 import { describeDevice } from './devices.js'
 import { availableMethods, secondFactorStepForReauthentication } from './reauthenticate.js'
 import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
@@ -115,28 +115,21 @@ export async function reauthenticate(
   meta: RequestMeta,
 ) {
   // The same per-name throttle as sign-in (BF-12): a stolen session is no password oracle.
-  if (!ctx.hasher.hasCapacity()) throw new CountersignError('OVERLOADED', { retryAfterSeconds: 1 })
-  const key = usernameKey(auth.account.username)
-  const charged = await ctx.store.passwordThrottle.charge(key, ctx.clock.now())
-  if (!charged.ok) {
+  const checked = await checkPassword(ctx, { username: auth.account.username, storedHash: auth.account.passwordHash, password: input.password })
+  if (checked.throttled) {
     await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.throttled', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'too_many_password_failures' })
-    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil((charged.blockedUntil.getTime() - ctx.clock.now().getTime()) / 1000)) })
+    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: checked.retryAfterSeconds })
   }
-  let ok = false
-  try {
-    ok = await ctx.hasher.verify(auth.account.passwordHash, input.password)
-  } catch (error) {
-    await ctx.store.passwordThrottle.settle(key, 'released', ctx.clock.now()).catch(() => {})
-    throw error
-  }
-  await ctx.store.passwordThrottle.settle(key, ok ? 'success' : 'failure', ctx.clock.now())
+  const ok = checked.ok
   if (!ok) {
     await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.failed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'credentials_invalid' })
     throw new CountersignError('CREDENTIALS_INVALID')
   }
   const amr = await secondFactorStepForReauthentication(ctx, auth, input, meta)
-  const { token, session } = await createSession(ctx, ctx.store, { accountId: auth.account.id, amr, authenticatedAt: ctx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
-  await ctx.store.sessions.remove(auth.session.id)
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id })
-  return { token, auth: { ...auth, session } }
+  return inTransaction(ctx, async (tx) => {
+    const { token, session } = await createSession(tx, tx.store, { accountId: auth.account.id, amr, authenticatedAt: tx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
+    await tx.store.sessions.remove(auth.session.id)
+    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id })
+    return { token, auth: { ...auth, session } }
+  })
 }

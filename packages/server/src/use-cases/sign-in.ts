@@ -9,6 +9,7 @@ import type { Account, Device, Organisation, SignInFlow, Store } from '../store/
 import { recordEvent } from './audit.js'
 import { boundedText, inTransaction, type Context, type RequestMeta } from './context.js'
 import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
+import { checkPassword } from './password-check.js'
 import { createSession, type Authenticated } from './sessions.js'
 
 export type SignInResult =
@@ -33,35 +34,17 @@ export async function passwordStep(
   meta: RequestMeta,
 ): Promise<SignInResult> {
   const { store } = ctx
-  // Past the hashing capacity, refuse before any database work (LD-03: fast refusals).
-  if (!ctx.hasher.hasCapacity()) throw new CountersignError('OVERLOADED', { retryAfterSeconds: 1 })
-  const key = usernameKey(input.username)
-  const charged = await store.passwordThrottle.charge(key, ctx.clock.now())
-  const account = await store.accounts.getByUsername(key)
-  if (!charged.ok) {
+  const account = await store.accounts.getByUsername(usernameKey(input.username))
+  const checked = await checkPassword(ctx, { username: input.username, storedHash: account?.passwordHash ?? null, password: input.password })
+  if (checked.throttled) {
     // Same answer whether the name exists (BF-12): the throttle is keyed by the name as typed.
     if (account) {
-      await recordEvent(store, ctx.clock.now(), meta, {
-        event: 'sign_in.password_throttled',
-        organisationId: account.organisationId,
-        accountId: account.id,
-        reason: 'too_many_password_failures',
-      })
+      await recordEvent(store, ctx.clock.now(), meta, { event: 'sign_in.password_throttled', organisationId: account.organisationId, accountId: account.id, reason: 'too_many_password_failures' })
     }
-    // While a delay runs, Retry-After says how long; with only too many in flight, a second.
-    const seconds = Math.max(1, Math.ceil((charged.blockedUntil.getTime() - ctx.clock.now().getTime()) / 1000))
-    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: seconds })
+    throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: checked.retryAfterSeconds })
   }
-  let passwordOk = false
-  try {
-    passwordOk = await ctx.hasher.verify(account?.passwordHash ?? null, input.password)
-  } catch (error) {
-    // Overloaded: the attempt was never evaluated, so it frees its reservation without counting.
-    await store.passwordThrottle.settle(key, 'released', ctx.clock.now()).catch(() => {})
-    throw error
-  }
+  const passwordOk = checked.ok
   const now = ctx.clock.now()
-  await store.passwordThrottle.settle(key, passwordOk && account !== undefined ? 'success' : 'failure', now)
   if (!account || !passwordOk) {
     // Recorded for unknown names too (without the name, which is often a mistyped password): the
     // same write keeps the two cases alike in timing (EN-02) and counts stuffing per IP.
