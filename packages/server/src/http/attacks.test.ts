@@ -25,33 +25,8 @@ describe('brute force, replay and races', () => {
   })
   after(() => t.close())
 
-  async function enrolledUser() {
-    const user = await t.createUser(orgId)
-    const { jar } = await t.signIn(user.username, user.password)
-    const { secret } = await t.linkTotp(jar)
-    t.nextStep()
-    return { ...user, secret }
-  }
-
-  /**
-   * Starts `n` separate sign-in flows (separate browsers) for one user, five at a time: at most
-   * five password checks run at once for one name (BF-12).
-   */
-  async function flows(user: { username: string; password: string }, n: number, ip?: (i: number) => string) {
-    const ids: string[] = []
-    for (let start = 0; start < n; start += 5) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(5, n - start) }, async (_, k) => {
-          const i = start + k
-          const response = await t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password }, ...(ip ? { remoteAddress: ip(i) } : {}) })
-          assert.equal(response.statusCode, 200, response.body)
-          return response.json().flowId as string
-        }),
-      )
-      ids.push(...batch)
-    }
-    return ids
-  }
+  const enrolledUser = () => t.enrolledUser(orgId)
+  const flows: TestApp['flows'] = (user, n, ip) => t.flows(user, n, ip)
 
   const submit = (flowId: string, code: unknown, method = 'totp', remoteAddress?: string) =>
     t.app.inject({ method: 'POST', url: '/api/v1/sign-in/second-factor', payload: { flowId, method, code }, ...(remoteAddress ? { remoteAddress } : {}) })

@@ -16,28 +16,8 @@ describe('on PostgreSQL', () => {
   })
   after(() => t.close())
 
-  async function enrolledUser() {
-    const user = await t.createUser(orgId)
-    const { jar } = await t.signIn(user.username, user.password)
-    const { secret } = await t.linkTotp(jar)
-    t.nextStep()
-    return { ...user, secret }
-  }
-
-  async function flows(user: { username: string; password: string }, n: number) {
-    const ids: string[] = []
-    for (let start = 0; start < n; start += 5) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(5, n - start) }, async () => {
-          const response = await t.app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password } })
-          assert.equal(response.statusCode, 200, response.body)
-          return response.json().flowId as string
-        }),
-      )
-      ids.push(...batch)
-    }
-    return ids
-  }
+  const enrolledUser = () => t.enrolledUser(orgId)
+  const flows: TestApp['flows'] = (user, n, ip) => t.flows(user, n, ip)
 
   const submit = (flowId: string, code: string) => t.app.inject({ method: 'POST', url: '/api/v1/sign-in/second-factor', payload: { flowId, method: 'totp', code } })
 

@@ -36,6 +36,13 @@ export interface TestApp {
   signIn(username: string, password: string, secret?: string, jar?: CookieJar): Promise<{ jar: CookieJar; body: any }>
   /** Links a TOTP app for a signed-in jar; returns the base32 secret. */
   linkTotp(jar: CookieJar, name?: string): Promise<{ secret: string; deviceId: string }>
+  /** A user of the organisation with an app linked, the clock moved past the linking step. */
+  enrolledUser(orgId: string): Promise<{ id: string; username: string; password: string; secret: string }>
+  /**
+   * Starts `n` separate sign-in flows (separate browsers) for one user, five at a time: at most
+   * five password checks run at once for one name (BF-12).
+   */
+  flows(user: { username: string; password: string }, n: number, ip?: (i: number) => string): Promise<string[]>
   /** Moves the clock to the next TOTP step, so a new code exists. */
   nextStep(): void
   auditEvents(filter?: { account?: string; event?: string }): Promise<Array<{ event: string; reason: string | null; accountId: string | null }>>
@@ -186,6 +193,27 @@ export async function startTestApp(
       const confirmed = await test.browser(jar, 'POST', `/api/v1/account/devices/${deviceId}/confirm`, { code: totpCode(secret, clock.now()) })
       if (confirmed.statusCode !== 200) throw new Error(`link confirm: ${confirmed.statusCode} ${confirmed.body}`)
       return { secret, deviceId }
+    },
+    async enrolledUser(orgId) {
+      const user = await test.createUser(orgId)
+      const { jar } = await test.signIn(user.username, user.password)
+      const { secret } = await test.linkTotp(jar)
+      test.nextStep()
+      return { ...user, secret }
+    },
+    async flows(user, n, ip) {
+      const ids: string[] = []
+      for (let start = 0; start < n; start += 5) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(5, n - start) }, async (_, k) => {
+            const response = await app.inject({ method: 'POST', url: '/api/v1/sign-in/password', payload: { username: user.username, password: user.password }, ...(ip ? { remoteAddress: ip(start + k) } : {}) })
+            if (response.statusCode !== 200) throw new Error(`password step: ${response.statusCode} ${response.body}`)
+            return response.json().flowId as string
+          }),
+        )
+        ids.push(...batch)
+      }
+      return ids
     },
     nextStep() {
       clock.advance(30_000)

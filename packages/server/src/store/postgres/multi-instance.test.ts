@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,34 +6,12 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fromBase32, hotp, timeStep } from '../../domain/methods/totp.js'
 import { createPostgresDatabase } from '../../test-support/harness.js'
+import { cleanEnvironment, startServerProcess, type ServerProcess } from '../../test-support/server-process.js'
 
-const cli = new URL('../../cli.ts', import.meta.url).pathname
 const ADMIN = `multi-${randomBytes(16).toString('hex')}`
 
-interface Instance {
-  child: ChildProcess
-  base: string
-}
-
-async function serve(env: NodeJS.ProcessEnv): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], { env: { ...env, COUNTERSIGN_PORT: '0' } })
-  let out = ''
-  let err = ''
-  child.stderr!.on('data', (chunk) => (err += chunk))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 40_000)
-    child.stdout!.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
-  })
-  return { child, base: `http://127.0.0.1:${port}` }
-}
+type Instance = ServerProcess
+const serve = startServerProcess
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
@@ -61,7 +38,7 @@ describe('two instances on one PostgreSQL database', () => {
 
   before(async () => {
     database = await createPostgresDatabase()
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COUNTERSIGN_')))
+    const clean = cleanEnvironment()
     const env = {
       ...clean,
       COUNTERSIGN_DATABASE_URL: database.url,

@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fromBase32, hotp, timeStep } from '../../domain/methods/totp.js'
+import { cleanEnvironment, startServerProcess } from '../../test-support/server-process.js'
 
-const cli = new URL('../../cli.ts', import.meta.url).pathname
 const ADMIN = 'durability-bootstrap-token-0123456789abcdef'
 
-/** Starts `countersign serve` on a database and waits for its port. */
-async function serve(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], { env: { ...env, COUNTERSIGN_PORT: '0' } })
-  let out = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000)
-    child.stdout!.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-  })
-  return { child, base: `http://127.0.0.1:${port}` }
-}
+const serve = startServerProcess
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
@@ -35,7 +18,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 describe('durability', () => {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-durability-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COUNTERSIGN_')))
+  const clean = cleanEnvironment()
   const env = { ...clean, COUNTERSIGN_DATABASE_URL: `sqlite:${join(dir, 'cs.db')}`, COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_DEMO: '0', COUNTERSIGN_LOG_LEVEL: 'error', COUNTERSIGN_ADMIN_TOKEN: ADMIN, COUNTERSIGN_ARGON2_MEMORY_KIB: '4096', COUNTERSIGN_ARGON2_TIME_COST: '1' }
 
   it('DD-02 F-TOTP-1: a device answered as linked survives SIGKILL right after the answer, and its seed still decrypts', async () => {

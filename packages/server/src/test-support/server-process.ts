@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+
+const cli = new URL('../cli.ts', import.meta.url).pathname
+
+export interface ServerProcess {
+  child: ChildProcess
+  base: string
+  /** Everything the process printed on stdout so far. */
+  output(): string
+}
+
+/** Starts `countersign serve` as its own process on a free port and waits for its listening line. */
+export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], { env: { ...env, COUNTERSIGN_PORT: '0' } })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk) => (out += chunk))
+  child.stderr!.on('data', (chunk) => (err += chunk))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 40_000)
+    child.stdout!.on('data', () => {
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
+  })
+  return { child, base: `http://127.0.0.1:${port}`, output: () => out }
+}
+
+/** Environment without the caller's own COUNTERSIGN_* variables. */
+export function cleanEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COUNTERSIGN_')))
+}
