@@ -1,4 +1,4 @@
-import { DAY_MS, MINUTE_MS } from '../domain/clock.js'
+import { MINUTE_MS } from '../domain/clock.js'
 import { CountersignError } from '../domain/errors.js'
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, RECENT_SIGN_IN_MS } from '../domain/sign-in/sign-in-flow.js'
 import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
@@ -91,4 +91,3 @@ export function describeSession(auth: Authenticated) {
   }
 }
 
-export const REMEMBER_MAX_DAYS_MS = (days: number) => days * DAY_MS
