@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { Client, cookieValue, type Answer } from './lib/http.js'
-import { measure, Recorder, round, type Outcome, type RunResult } from './lib/load.js'
+import { inParallel, measure, Recorder, round, type Outcome, type RunResult } from './lib/load.js'
 import { sampleProcess, waitQuiet } from './lib/procfs.js'
 import type { Report } from './lib/report.js'
-import { freePort } from './lib/server.js'
+import { freePort, launch, type RunningServer } from './lib/server.js'
 import { base32Decode, hotp, timeStep } from './lib/totp.js'
 
 const usage = `node --import tsx bench/peer.ts [options]
@@ -175,51 +175,13 @@ async function installPeer(dir: string): Promise<{ versions: Record<string, stri
   return { versions }
 }
 
-interface PeerServer {
-  pid: number
-  origin: string
-  stop(): Promise<void>
-}
+type PeerServer = RunningServer
 
 async function startPeer(dir: string, dbPath: string, pin: boolean): Promise<PeerServer> {
   const port = await freePort()
   const env = { ...process.env, HASH: 'argon2id', PORT: String(port), DB: dbPath }
   const [command, args] = pin ? ['taskset', ['-c', '0', process.execPath, 'server.mjs']] : [process.execPath, ['server.mjs']]
-  const child = spawn(command, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  void exited.then(() => children.delete(child))
-  let stderrTail = ''
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-4000)
-  })
-  const origin = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    const timer = setTimeout(() => reject(new Error(`Better Auth did not start in 60 s\n${stderrTail}`)), 60_000)
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-      const match = /"listening":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stdout)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`Better Auth exited (${code ?? signal}) before listening\n${stderrTail}`))
-    })
-  })
-  return {
-    pid: child.pid!,
-    origin,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
+  return launch({ name: 'Better Auth', command, args, env, cwd: dir, ready: /"listening":"(http:\/\/127\.0\.0\.1:\d+)"/, onChild: (child) => children.add(child) })
 }
 
 // What shared/peers/better-auth/targets/better-auth.mjs does, over bench/lib/http.ts and our TOTP.
@@ -256,19 +218,6 @@ async function createPeerUser(client: Client, origin: string, i: number, tag: st
   return { email, key, busy: false }
 }
 
-async function inParallel<T>(n: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(n)
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(n, concurrency) }, async () => {
-      while (next < n) {
-        const i = next++
-        results[i] = await work(i)
-      }
-    }),
-  )
-  return results
-}
 
 /** Whole sign-ins against Better Auth: password, then TOTP with the challenge cookie; latency is the sum. */
 function runPeerFlows(input: { client: Client; origin: string; users: PeerUser[]; concurrency: number; durationMs: number; serverPid: number }): Promise<RunResult> {

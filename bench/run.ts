@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { Client } from './lib/http.js'
-import { Recorder, round, summarise, type RunResult } from './lib/load.js'
+import { inParallel, Recorder, round, summarise, type RunResult } from './lib/load.js'
 import { sampleProcess, waitQuiet } from './lib/procfs.js'
 import { markdown, type OverloadResult, type Report } from './lib/report.js'
 import { runFlows, runPasswordSteps, runTotpSteps, statusLabel, type PooledFlow } from './lib/scenarios.js'
@@ -169,20 +169,6 @@ function pinSelf(core: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' })
 }
 
-/** Runs `work(i)` for i < n with at most `concurrency` in flight. */
-async function inParallel<T>(n: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(n)
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(n, concurrency) }, async () => {
-      while (next < n) {
-        const i = next++
-        results[i] = await work(i)
-      }
-    }),
-  )
-  return results
-}
 
 interface Provisioned {
   flowUsers: BenchUser[]

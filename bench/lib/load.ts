@@ -131,3 +131,18 @@ export async function measure(input: {
     otherCpuSeconds: round(machineBusySeconds() - busyBefore - serverCpu - loadgenCpuSeconds),
   }
 }
+
+/** Runs `work(i)` for i < n with at most `concurrency` in flight. */
+export async function inParallel<T>(n: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(n)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) {
+        const i = next++
+        results[i] = await work(i)
+      }
+    }),
+  )
+  return results
+}

@@ -54,10 +54,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // taskset execs node, so the child's pid is the server's own pid (what /proc is read for).
   const [command, args] =
     options.pinCore === null ? [process.execPath, node] : ['taskset', ['-c', String(options.pinCore), process.execPath, ...node]]
-  const child = spawn(command, args, { env: serverEnvironment(options.settings), stdio: ['ignore', 'pipe', 'pipe'] })
+  return launch({ name: 'server', command, args, env: serverEnvironment(options.settings), ready: READY })
+}
+
+/**
+ * Starts a server process and waits until its stdout matches `ready` (group 1: the origin); the
+ * process is killed by `killAllServers`. `onChild` lets a caller track it as well.
+ */
+export async function launch(options: {
+  name: string
+  command: string
+  args: string[]
+  env: NodeJS.ProcessEnv
+  cwd?: string
+  ready: RegExp
+  onChild?: (child: ChildProcess) => void
+}): Promise<RunningServer> {
+  const child = spawn(options.command, options.args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
+  options.onChild?.(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  exited.then(() => children.delete(child))
+  void exited.then(() => children.delete(child))
 
   let stderrTail = ''
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -65,10 +82,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   const origin = await new Promise<string>((resolve, reject) => {
     let stdout = ''
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${START_TIMEOUT_MS} ms\n${stderrTail}`)), START_TIMEOUT_MS)
+    const timer = setTimeout(() => reject(new Error(`${options.name} did not start in ${START_TIMEOUT_MS} ms\n${stderrTail}`)), START_TIMEOUT_MS)
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout = (stdout + chunk).slice(-4000)
-      const match = READY.exec(stdout)
+      const match = options.ready.exec(stdout)
       if (match) {
         clearTimeout(timer)
         resolve(match[1]!)
@@ -76,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`server exited (${code ?? signal}) before listening\n${stderrTail}`))
+      reject(new Error(`${options.name} exited (${code ?? signal}) before listening\n${stderrTail}`))
     })
   })
 
