@@ -102,6 +102,8 @@ export const FlowAnswer = z.object({
   preferredMethod: MethodKind.nullable().optional(),
   session: Session.optional(),
   reason: z.string().optional(),
+  /** The organisation's "Remember this browser for N days"; 0 when it does not offer it. */
+  rememberBrowserDays: z.number().int().optional(),
 })
 export type FlowAnswer = z.infer<typeof FlowAnswer>
 

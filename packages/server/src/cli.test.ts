@@ -64,8 +64,10 @@ describe('countersign command line', () => {
       const done = (await second.json()) as { state: string; session: { amr: string[] } }
       assert.equal(done.state, 'completed')
       assert.deepEqual(done.session.amr, ['pwd', 'otp', 'mfa'])
-      const home = await fetch(`${base}/`)
-      assert.match(await home.text(), /<h1>Countersign<\/h1>/)
+      const home = await (await fetch(`${base}/`)).text()
+      // `npm test` builds the web UI first: `/` is its page, which loads the script from /assets/.
+      assert.match(home, /<div id="app"><\/div>/)
+      assert.match(home, /<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js"><\/script>/)
       assert.equal((await fetch(`${base}/readyz`)).status, 200)
     } finally {
       server.kill('SIGTERM')

@@ -28,7 +28,7 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
     linkWithSms: false,
     createdAt: now,
   })
-  const lines = ['Demo organisation "Demo Clinic" (policy: Required). Sign in at /api/v1/sign-in/password:']
+  const lines = [`Demo organisation "Demo Clinic" (policy: Required). Sign in at ${ctx.config.publicUrl}/sign-in (demo-admin also reaches ${ctx.config.publicUrl}/admin):`]
   const people = [
     { username: 'demo-admin', email: 'admin@demo-clinic.example', role: 'admin' as const },
     { username: 'alice', email: 'alice@demo-clinic.example', role: 'user' as const },

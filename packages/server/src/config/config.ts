@@ -28,6 +28,8 @@ export const configSchema = z.strictObject({
   databaseStatementTimeoutMs: int(100, 600_000).default(5000),
   /** Where the development secrets key is written when none is configured. */
   dataDir: z.string().default('./data'),
+  /** The built web UI (`packages/web/dist` by default); a packager may put it elsewhere. */
+  webDir: z.string().optional(),
   /** `base64` or `id:base64[,id:base64…]` (first one seals): 32-byte keys for secrets at rest. */
   secretsKey: z.string().min(32).optional(),
   /** Unset: e-mail goes to the development outbox. */

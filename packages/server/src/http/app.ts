@@ -14,6 +14,7 @@ import { accountRoutes } from './routes/account.js'
 import { adminRoutes } from './routes/admin.js'
 import { healthRoutes } from './routes/health.js'
 import { signInRoutes } from './routes/sign-in.js'
+import { wantsPage, webPages } from './routes/web-pages.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -107,7 +108,9 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
   })
 
   app.addHook('onRequest', async (request, reply) => {
-    request.language = languageFrom(request.headers['accept-language'])
+    // The page's language switch (cookie `cs_lang`) wins over the browser's Accept-Language.
+    const chosen = request.cookies.cs_lang
+    request.language = chosen === 'en' || chosen === 'nl' ? chosen : languageFrom(request.headers['accept-language'])
     reply.header('Cache-Control', 'no-store')
     reply.header('Vary', 'Accept-Language, Cookie, Origin')
     if (SAFE_METHODS.has(request.method)) return
@@ -150,7 +153,9 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
       },
     })
   })
+  const webIndex = await webPages(app, ctx.config.webDir)
   app.setNotFoundHandler((request, reply) => {
+    if (webIndex && wantsPage(request)) return reply.status(404).type('text/html; charset=utf-8').send(webIndex)
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: translate(request.language ?? 'en', 'error.notFound') } })
   })
 

@@ -97,6 +97,33 @@ describe('hardening: headers, cookies, CSRF, CORS (SC-06, SC-13, CS-01…CS-05)'
     }
   })
 
+  it('SC-13 CS-05: every page of the web UI has a CSP with object-src none, base-uri none, frame-ancestors none, no inline script or style, plus nosniff, no-store and COOP', async () => {
+    for (const url of ['/', '/sign-in', '/account/security', '/admin', '/admin/users/x', '/no-such-page']) {
+      const page = await t.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })
+      assert.equal(page.statusCode, url === '/no-such-page' ? 404 : 200, url)
+      assert.match(String(page.headers['content-type']), /^text\/html/)
+      assert.match(String(page.headers['content-security-policy']), /script-src 'self'/, url)
+      assert.match(String(page.headers['cache-control']), /no-store/, url)
+      for (const tag of page.body.match(/<script\b[^>]*>[\s\S]*?<\/script>/gi) ?? []) {
+        assert.match(tag, /^<script\b[^>]*\ssrc="\/assets\/[^"]+"[^>]*><\/script>$/, `${url}: scripts only from files: ${tag}`)
+      }
+      assert.doesNotMatch(page.body, /\son\w+=|\sstyle=|<style/i, `${url}: no inline handler or style`)
+    }
+  })
+
+  it('SC-13: the UI’s hashed assets are cached for a year, carry the CSP and nosniff, and source maps are not published', async () => {
+    const index = (await t.app.inject({ method: 'GET', url: '/sign-in' })).body
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index)?.[1]
+    assert.ok(script, 'index.html loads a script from /assets/')
+    const asset = await t.app.inject({ method: 'GET', url: script })
+    assert.equal(asset.statusCode, 200)
+    assert.match(String(asset.headers['content-type']), /javascript/)
+    assert.match(String(asset.headers['cache-control']), /max-age=31536000, immutable/)
+    assert.equal(asset.headers['x-content-type-options'], 'nosniff')
+    assert.equal((await t.app.inject({ method: 'GET', url: `${script}.map` })).statusCode, 404)
+    assert.equal((await t.app.inject({ method: 'GET', url: '/index.html' })).statusCode, 404)
+  })
+
   it('SC-13 CS-05: the / HTML page has a CSP with object-src none, base-uri none, frame-ancestors none, no inline script, plus nosniff, no-store and COOP', async () => {
     const page = await t.app.inject({ method: 'GET', url: '/' })
     assert.equal(page.statusCode, 200)
@@ -111,7 +138,7 @@ describe('hardening: headers, cookies, CSRF, CORS (SC-06, SC-13, CS-01…CS-05)'
     assert.equal(page.headers['x-content-type-options'], 'nosniff')
     assert.match(String(page.headers['cache-control']), /no-store/)
     assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin')
-    assert.doesNotMatch(page.body, /<script|\son\w+=/i, 'no inline script or event handler in the page')
+    assert.doesNotMatch(page.body.replace(/<script type="module" crossorigin src="\/assets\/[\w.-]+"><\/script>/g, ''), /<script|\son\w+=/i, 'no inline script or event handler in the page')
   })
 
   it('SC-13 SC-06: with an https public URL, HSTS max-age ≥ 1 year with includeSubDomains, and cookies are __Host-cs_* with Secure, HttpOnly, SameSite=Lax, Path=/', async () => {

@@ -156,7 +156,7 @@ export async function startTestApp(
       const response = await app.inject({
         method: method as 'GET',
         url,
-        headers: { origin: ORIGIN, 'user-agent': 'test-browser', ...(jar.cookies.size ? { cookie: jar.header() } : {}), ...headers },
+        headers: { origin: new URL(config.publicUrl).origin, 'user-agent': 'test-browser', ...(jar.cookies.size ? { cookie: jar.header() } : {}), ...headers },
         ...(payload !== undefined ? { payload: payload as object } : {}),
       })
       jar.take(response)

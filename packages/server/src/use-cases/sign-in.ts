@@ -21,6 +21,8 @@ export type SignInResult =
       /** Forced enrolment (F-LOGIN-5, F-POL-4): a session that reaches only the enrolment endpoints. */
       restricted?: { auth: Authenticated; sessionToken: string }
       reason: string
+      /** The organisation's "Remember this browser for N days" (0: not offered), for the page. */
+      rememberBrowserDays?: number
     }
 
 /**
@@ -138,7 +140,7 @@ async function decide(
   }
   const { flow, flowToken } = await createFlow(ctx, account, 'awaiting_second_factor', methods, requirement.reason)
   await audit('sign_in.password_succeeded', requirement.reason, { methods })
-  return { state: 'awaiting_second_factor', flow, flowToken, reason: requirement.reason }
+  return { state: 'awaiting_second_factor', flow, flowToken, reason: requirement.reason, rememberBrowserDays: organisation?.rememberBrowserDays ?? 0 }
 }
 
 /** A persisted flow: the client holds `id.secret`, the store only the hash; 10 minutes (SC-05). */

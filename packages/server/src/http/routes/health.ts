@@ -1,6 +1,5 @@
 import type { Context } from '../../use-cases/context.js'
 import type { Router } from '../router.js'
-import { homePage } from './home-page.js'
 
 export function healthRoutes(router: Router, ctx: Context) {
   router.route(
@@ -13,9 +12,5 @@ export function healthRoutes(router: Router, ctx: Context) {
       if (await ctx.store.ping()) return { status: 'ready' }
       return reply.status(503).send({ error: { code: 'UNAVAILABLE', message: 'database unavailable' } })
     },
-  )
-  router.route(
-    { method: 'GET', url: '/', summary: 'A minimal page until the web UI lands', tag: 'pages', access: 'none', responses: { 200: { description: 'HTML' } } },
-    async ({ reply, request }) => reply.type('text/html; charset=utf-8').send(homePage(request.language)),
   )
 }

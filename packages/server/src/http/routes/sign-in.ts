@@ -39,6 +39,7 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
       methods: result.flow.methods,
       preferredMethod: result.flow.preferredMethod,
       reason: result.reason,
+      ...(result.rememberBrowserDays !== undefined ? { rememberBrowserDays: result.rememberBrowserDays } : {}),
       ...(result.restricted ? { session: describeSession(result.restricted.auth) } : {}),
     }
   }

@@ -1,0 +1,113 @@
+import type { Device } from '@countersign/protocol'
+import { useRef, useState } from 'preact/hooks'
+import { api, ApiError, errorText } from '../api'
+import { useT } from '../i18n'
+import { Button, Field, Notice } from './ui'
+
+interface PendingDevice {
+  deviceId: string
+  otpauthUri: string
+  secret: string
+  qrCode: string
+  expiresAt: string
+}
+
+/**
+ * "Time-based One-Time-Password from app" (F-TOTP-1…3): name the device, scan the QR code or
+ * type the secret, confirm with the app's code. The device exists for the user only once
+ * confirmed. `onError` lets the caller handle REAUTHENTICATION_REQUIRED (and retry `start`).
+ */
+export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: () => void; onError?: (error: unknown, retry: () => void) => boolean }) {
+  const t = useT()
+  const [name, setName] = useState(t('totp.defaultName'))
+  const [pending, setPending] = useState<PendingDevice | null>(null)
+  const [code, setCode] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const inFlight = useRef(false)
+
+  async function once(action: () => Promise<void>, retry: () => void) {
+    if (inFlight.current) return
+    inFlight.current = true
+    setBusy(true)
+    setError(null)
+    try {
+      await action()
+    } catch (caught) {
+      if (props.onError?.(caught, retry)) return
+      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') setCode('')
+      setError(caught instanceof ApiError && caught.code === 'CODE_INVALID' ? t('totp.wrongCode') : errorText(t, caught))
+    } finally {
+      inFlight.current = false
+      setBusy(false)
+    }
+  }
+
+  function start(event?: Event) {
+    event?.preventDefault()
+    void once(async () => setPending(await api<PendingDevice>('POST', '/api/v1/account/devices/totp', { name: name.trim() })), () => start())
+  }
+
+  function confirm(event?: Event) {
+    event?.preventDefault()
+    if (!pending) return
+    void once(async () => props.onLinked(await api<Device>('POST', `/api/v1/account/devices/${encodeURIComponent(pending.deviceId)}/confirm`, { code: code.trim() })), () => confirm())
+  }
+
+  if (!pending) {
+    return (
+      <form class="totp-setup" onSubmit={start}>
+        <p>{t('totp.intro')}</p>
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        <Field label={t('totp.name')} hint={t('totp.name.hint')} name="deviceName" required maxLength={64} value={name} onValue={setName} />
+        <div class="actions">
+          <Button type="submit" busy={busy}>
+            {t('totp.start')}
+          </Button>
+          {props.onCancel ? (
+            <Button variant="secondary" onClick={props.onCancel}>
+              {t('common.cancel')}
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    )
+  }
+
+  return (
+    <form class="totp-setup" onSubmit={confirm}>
+      <ol class="steps">
+        <li>{t('totp.step.install')}</li>
+        <li>
+          {t('totp.step.scan')}
+          <div class="qr">
+            <img src={pending.qrCode} alt={t('totp.qr.alt')} width="200" height="200" />
+          </div>
+          <details class="manual">
+            <summary>{t('totp.manual')}</summary>
+            <p>{t('totp.manual.hint')}</p>
+            <p class="secret" aria-label={t('totp.secret')}>
+              <code>{pending.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
+            </p>
+          </details>
+        </li>
+        <li>
+          {t('totp.step.code')}
+          <Notice kind="info">{t('totp.clock')}</Notice>
+          {error ? <Notice kind="error">{error}</Notice> : null}
+          <Field label={t('totp.code')} name="code" autocomplete="one-time-code" inputMode="numeric" pattern="[0-9 ]*" maxLength={8} required autoFocus value={code} onValue={setCode} />
+        </li>
+      </ol>
+      <div class="actions">
+        <Button type="submit" busy={busy}>
+          {t('totp.link')}
+        </Button>
+        {props.onCancel ? (
+          <Button variant="secondary" onClick={props.onCancel}>
+            {t('common.cancel')}
+          </Button>
+        ) : null}
+      </div>
+    </form>
+  )
+}

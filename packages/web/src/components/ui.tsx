@@ -1,0 +1,186 @@
+import type { ButtonHTMLAttributes, ComponentChildren } from 'preact'
+import { useEffect, useId, useRef, useState } from 'preact/hooks'
+import { errorText } from '../api'
+import { useT } from '../i18n'
+
+/** The input attributes the forms use (kept explicit: every field is labelled by `Field`). */
+interface InputProps {
+  name?: string
+  type?: 'text' | 'password' | 'email' | 'tel' | 'number' | 'search' | 'datetime-local'
+  autocomplete?: string
+  autocapitalize?: 'none' | 'off' | 'on' | 'sentences' | 'words' | 'characters'
+  spellcheck?: boolean
+  inputMode?: 'numeric' | 'text' | 'email' | 'tel'
+  pattern?: string | undefined
+  maxLength?: number
+  minLength?: number
+  min?: number
+  max?: number
+  required?: boolean
+  autoFocus?: boolean
+  disabled?: boolean
+  placeholder?: string
+}
+
+/** A labelled input with an optional hint and error, wired with aria-describedby. */
+export function Field(props: InputProps & { label: string; value: string; onValue(value: string): void; hint?: ComponentChildren; error?: string | null }) {
+  const { label, value, onValue, hint, error, ...input } = props
+  const id = useId()
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ')
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={id}>{label}</label>
+      {hint ? <p class="hint" id={`${id}-hint`}>{hint}</p> : null}
+      <input
+        {...(input as Record<string, unknown>)}
+        id={id}
+        value={value}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={described || undefined}
+        onInput={(event) => onValue((event.currentTarget as HTMLInputElement).value)}
+      />
+      {error ? <p class="field-error" id={`${id}-error`}>{error}</p> : null}
+    </div>
+  )
+}
+
+/** A labelled select. */
+export function SelectField<V extends string>(props: { label: string; value: V; options: { value: V; label: string }[]; onValue(value: V): void; hint?: string; disabled?: boolean }) {
+  const id = useId()
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}
+      <select id={id} value={props.value} disabled={props.disabled} aria-describedby={props.hint ? `${id}-hint` : undefined} onChange={(event) => props.onValue((event.currentTarget as HTMLSelectElement).value as V)}>
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  )
+}
+
+/** A checkbox with its label after it. */
+export function Checkbox(props: { label: ComponentChildren; checked: boolean; onChecked(checked: boolean): void; disabled?: boolean; name?: string }) {
+  const id = useId()
+  return (
+    <div class="checkbox">
+      <input id={id} type="checkbox" name={props.name} checked={props.checked} disabled={props.disabled} onChange={(event) => props.onChecked((event.currentTarget as HTMLInputElement).checked)} />
+      <label for={id}>{props.label}</label>
+    </div>
+  )
+}
+
+/** An error (role=alert) or a confirmation (role=status). */
+export function Notice(props: { kind: 'error' | 'success' | 'info' | 'warning'; children: ComponentChildren }) {
+  return (
+    <div class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </div>
+  )
+}
+
+/** Shows an API error in the user's words. */
+export function ErrorNotice(props: { error: unknown }) {
+  const t = useT()
+  if (!props.error) return null
+  return <Notice kind="error">{errorText(t, props.error)}</Notice>
+}
+
+/**
+ * Runs one action at a time: a second click while the first is in flight does nothing, so a
+ * double-submit never sends two requests (issue "Bad input"). The error is kept for display.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const running = useRef(false)
+  async function run<T>(action: () => Promise<T>): Promise<T | undefined> {
+    if (running.current) return undefined
+    running.current = true
+    setBusy(true)
+    setError(null)
+    try {
+      return await action()
+    } catch (caught) {
+      setError(caught)
+      return undefined
+    } finally {
+      running.current = false
+      setBusy(false)
+    }
+  }
+  return { busy, error, setError, run }
+}
+
+/**
+ * A modal dialog (native `<dialog>`: focus is trapped and restored by the browser). Without
+ * `onClose`, Escape does nothing: a dialog the user cannot skip (forced enrolment).
+ */
+export function Dialog(props: { title: string; onClose?: () => void; children: ComponentChildren; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null)
+  const titleId = useId()
+  useEffect(() => {
+    const dialog = ref.current
+    if (dialog && !dialog.open) dialog.showModal()
+    return () => dialog?.close()
+  }, [])
+  return (
+    <dialog
+      ref={ref}
+      class={`dialog${props.wide ? ' dialog-wide' : ''}`}
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault()
+        props.onClose?.()
+      }}
+    >
+      <div class="dialog-head">
+        <h2 id={titleId}>{props.title}</h2>
+        {props.onClose ? <CloseButton label={useT()('common.close')} onClick={props.onClose} /> : null}
+      </div>
+      {props.children}
+    </dialog>
+  )
+}
+
+/** The X icon button, with a text label for screen readers. */
+export function CloseButton(props: { label: string; onClick(): void; disabled?: boolean }) {
+  return (
+    <button type="button" class="icon-button" aria-label={props.label} title={props.label} onClick={props.onClick} disabled={props.disabled}>
+      <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
+        <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+      </svg>
+    </button>
+  )
+}
+
+export function Button(props: ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; variant?: 'primary' | 'secondary' | 'danger' | 'link' }) {
+  const { busy, variant = 'primary', children, disabled, type = 'button', ...rest } = props
+  return (
+    <button {...rest} type={type} class={`button button-${variant}`} disabled={disabled || busy} aria-busy={busy ? 'true' : undefined}>
+      {children}
+    </button>
+  )
+}
+
+export function Card(props: { title?: string; children: ComponentChildren; id?: string; actions?: ComponentChildren }) {
+  const id = useId()
+  return (
+    <section class="card" id={props.id} aria-labelledby={props.title ? id : undefined}>
+      {props.title ? (
+        <div class="card-head">
+          <h2 id={id}>{props.title}</h2>
+          {props.actions}
+        </div>
+      ) : null}
+      {props.children}
+    </section>
+  )
+}
+
+export function Loading() {
+  return <p class="loading" role="status">{useT()('common.loading')}</p>
+}

@@ -1,0 +1,238 @@
+import type { FlowAnswer, MethodKind } from '@countersign/protocol'
+import { useLocation } from 'preact-iso'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { api, ApiError, errorText } from '../api'
+import { Layout } from '../components/layout'
+import { Button, Checkbox, Field, Notice } from '../components/ui'
+import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
+import { safeReturnPath, useSession } from '../session'
+import { EnrolmentDialog } from './enrolment'
+
+/** Methods this page can finish with a typed code. */
+const CODE_METHODS: MethodKind[] = ['totp', 'sms', 'email', 'recovery_code']
+
+type Flow = Pick<FlowAnswer, 'methods' | 'preferredMethod' | 'expiresAt' | 'rememberBrowserDays'>
+
+/**
+ * F-LOGIN-1…5: user name and password, then the second factor (the preferred method first, with
+ * "use another method"), or forced enrolment. On success the sign-in page is replaced in the
+ * history, so the back button never shows a stale form.
+ */
+export function SignIn() {
+  const t = useT()
+  const { query, route } = useLocation()
+  const { session, setSession, reload } = useSession()
+  const returnTo = safeReturnPath(query.return) ?? '/account/security'
+  const [flow, setFlow] = useState<Flow | null>(null)
+  const [notice, setNotice] = useState<string | null>(null)
+
+  // Already signed in (a reload, or back after sign-in): go on, do not show the form again.
+  useEffect(() => {
+    if (session && !session.restrictedToEnrolment) route(returnTo, true)
+  }, [session])
+
+  function finish(answer: FlowAnswer) {
+    if (answer.state === 'completed' && answer.session) {
+      setSession(answer.session)
+      route(returnTo, true)
+    } else if (answer.state === 'awaiting_enrolment' && answer.session) {
+      setSession(answer.session)
+    } else {
+      setFlow(answer)
+    }
+  }
+
+  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} onDone={() => void reload().then(() => route(returnTo, true))} />
+  return (
+    <Layout title={t('signIn.title')}>
+      <div class="narrow">
+        {flow ? (
+          <SecondFactorStep
+            flow={flow}
+            onDone={finish}
+            onRestart={(message) => {
+              setFlow(null)
+              setNotice(message)
+            }}
+          />
+        ) : (
+          <PasswordStep onDone={finish} notice={notice} />
+        )}
+      </div>
+    </Layout>
+  )
+}
+
+function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string | null }) {
+  const t = useT()
+  const [username, setUsername] = useState('')
+  const [password, setPassword] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const inFlight = useRef(false)
+
+  async function submit(event: Event) {
+    event.preventDefault()
+    if (inFlight.current) return
+    inFlight.current = true
+    setBusy(true)
+    setError(null)
+    try {
+      props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/password', { username, password }))
+    } catch (caught) {
+      setError(errorText(t, caught))
+      // A wrong password is typed again; anything else (network, 5xx, throttling) keeps it.
+      if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') setPassword('')
+    } finally {
+      inFlight.current = false
+      setBusy(false)
+    }
+  }
+
+  return (
+    <form class="card" onSubmit={submit} noValidate={false}>
+      <h1>{t('signIn.title')}</h1>
+      <p class="lead">{t('signIn.lead')}</p>
+      {props.notice && !error ? <Notice kind="info">{props.notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <Field label={t('signIn.username')} name="username" autocomplete="username" autocapitalize="none" spellcheck={false} required maxLength={64} value={username} onValue={setUsername} autoFocus />
+      <Field label={t('signIn.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} value={password} onValue={setPassword} />
+      <Button type="submit" busy={busy}>
+        {busy ? t('signIn.busy') : t('signIn.submit')}
+      </Button>
+    </form>
+  )
+}
+
+function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void; onRestart(message: string): void }) {
+  const t = useT()
+  const { language } = useLanguage()
+  const offered = props.flow.methods ?? []
+  const [method, setMethod] = useState<MethodKind>(props.flow.preferredMethod ?? offered[0] ?? 'totp')
+  const [choosing, setChoosing] = useState(false)
+  const [code, setCode] = useState('')
+  const [remember, setRemember] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [locked, setLocked] = useState(false)
+  const [sent, setSent] = useState<{ sentTo: string; expiresAt: string } | null>(null)
+  const inFlight = useRef(false)
+  const codeInput = useRef<HTMLDivElement>(null)
+  const days = props.flow.rememberBrowserDays ?? 0
+  const others = offered.filter((m) => m !== method)
+
+  async function once(action: () => Promise<void>) {
+    if (inFlight.current) return
+    inFlight.current = true
+    setBusy(true)
+    setError(null)
+    try {
+      await action()
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === 'FLOW_EXPIRED') return props.onRestart(errorText(t, caught))
+      if (caught instanceof ApiError && caught.code === 'ACCOUNT_LOCKED') {
+        setLocked(true)
+        const until = typeof caught.details.lockedUntil === 'string' ? caught.details.lockedUntil : null
+        setError(until ? t('signIn.lockedUntil', { time: formatDateTime(language, until) }) : errorText(t, caught))
+        return
+      }
+      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
+        setCode('')
+        setError(method === 'totp' ? t('signIn.wrongCode') : errorText(t, caught))
+        codeInput.current?.querySelector('input')?.focus()
+        return
+      }
+      setError(errorText(t, caught))
+    } finally {
+      inFlight.current = false
+      setBusy(false)
+    }
+  }
+
+  function verify(event: Event) {
+    event.preventDefault()
+    void once(async () => {
+      props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/second-factor', { method, code: code.trim(), rememberBrowser: remember }))
+    })
+  }
+
+  function sendCode() {
+    void once(async () => {
+      setSent(await api<{ sentTo: string; expiresAt: string }>('POST', '/api/v1/sign-in/send-code', { method }))
+    })
+  }
+
+  function choose(next: MethodKind) {
+    setMethod(next)
+    setChoosing(false)
+    setCode('')
+    setSent(null)
+    setError(null)
+  }
+
+  const usesCode = CODE_METHODS.includes(method)
+  const numeric = method !== 'recovery_code'
+  const hint = method === 'totp' ? t('signIn.code.totp.hint') : method === 'recovery_code' ? t('signIn.code.recovery_code.hint') : undefined
+  return (
+    <form class="card" onSubmit={verify}>
+      <h1>{t('signIn.secondFactor.title')}</h1>
+      <p class="lead">{t('signIn.secondFactor.lead')}</p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {choosing ? (
+        <fieldset class="choices">
+          <legend>{t('signIn.otherMethod.title')}</legend>
+          {offered.map((m) => (
+            <button key={m} type="button" class="choice" onClick={() => choose(m)} aria-current={m === method ? 'true' : undefined}>
+              {t(methodLabel(m))}
+            </button>
+          ))}
+        </fieldset>
+      ) : usesCode ? (
+        <>
+          {method === 'sms' || method === 'email' ? (
+            <p>
+              {sent ? <Notice kind="info">{t('signIn.code.sent', { sentTo: sent.sentTo, time: formatDateTime(language, sent.expiresAt) })}</Notice> : null}
+              <Button variant="secondary" busy={busy} onClick={sendCode} disabled={locked}>
+                {sent ? t('signIn.code.resend') : t('signIn.code.send')}
+              </Button>
+            </p>
+          ) : null}
+          <div ref={codeInput}>
+            <Field
+              label={t(`signIn.code.${method as 'totp' | 'sms' | 'email' | 'recovery_code'}`)}
+              hint={hint}
+              name="code"
+              autocomplete="one-time-code"
+              inputMode={numeric ? 'numeric' : 'text'}
+              pattern={numeric ? '[0-9 ]*' : undefined}
+              maxLength={numeric ? 8 : 64}
+              required
+              autoFocus
+              disabled={locked}
+              value={code}
+              onValue={setCode}
+            />
+          </div>
+          {days > 0 ? <Checkbox label={t('signIn.remember', { days })} checked={remember} onChecked={setRemember} disabled={locked} /> : null}
+          <div class="actions">
+            <Button type="submit" busy={busy} disabled={locked}>
+              {busy ? t('signIn.verifying') : t('signIn.verify')}
+            </Button>
+          </div>
+        </>
+      ) : (
+        <Notice kind="info">{t('signIn.notHere')}</Notice>
+      )}
+      <div class="actions actions-secondary">
+        {others.length > 0 && !choosing ? (
+          <button type="button" class="button button-link" onClick={() => setChoosing(true)}>
+            {t('signIn.otherMethod')}
+          </button>
+        ) : null}
+        <button type="button" class="button button-link" onClick={() => props.onRestart('')}>
+          {t('signIn.startOver')}
+        </button>
+      </div>
+    </form>
+  )
+}
