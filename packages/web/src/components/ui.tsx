@@ -63,12 +63,15 @@ export function SelectField<V extends string>(props: { label: string; value: V; 
 }
 
 /** A checkbox with its label after it. */
-export function Checkbox(props: { label: ComponentChildren; checked: boolean; onChecked(checked: boolean): void; disabled?: boolean; name?: string }) {
+export function Checkbox(props: { label: ComponentChildren; checked: boolean; onChecked(checked: boolean): void; disabled?: boolean; name?: string; hint?: string }) {
   const id = useId()
   return (
     <div class="checkbox">
-      <input id={id} type="checkbox" name={props.name} checked={props.checked} disabled={props.disabled} onChange={(event) => props.onChecked((event.currentTarget as HTMLInputElement).checked)} />
-      <label for={id}>{props.label}</label>
+      <input id={id} type="checkbox" name={props.name} checked={props.checked} disabled={props.disabled} aria-describedby={props.hint ? `${id}-hint` : undefined} onChange={(event) => props.onChecked((event.currentTarget as HTMLInputElement).checked)} />
+      <div>
+        <label for={id}>{props.label}</label>
+        {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}
+      </div>
     </div>
   )
 }

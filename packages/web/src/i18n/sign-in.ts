@@ -34,7 +34,6 @@ export const signIn = area(
     'enrolment.lead': 'Your organisation requires a second step at sign-in. Set it up now to continue; it takes a minute.',
     'enrolment.bypassLead': 'You signed in once without a second step. Set one up now to continue.',
     'enrolment.choose': 'How do you want to confirm it is you?',
-    'enrolment.done': 'Two-step verification is set up.',
     'enrolment.signOut': 'Cancel and sign out',
   },
   {
@@ -69,7 +68,6 @@ export const signIn = area(
     'enrolment.lead': 'Je organisatie vraagt bij het aanmelden een tweede stap. Stel die nu in om verder te gaan; het duurt een minuut.',
     'enrolment.bypassLead': 'Je bent eenmalig zonder tweede stap aangemeld. Stel er nu een in om verder te gaan.',
     'enrolment.choose': 'Hoe wil je bevestigen dat jij het bent?',
-    'enrolment.done': 'Verificatie in twee stappen is ingesteld.',
     'enrolment.signOut': 'Annuleren en afmelden',
   },
 )

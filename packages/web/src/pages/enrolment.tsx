@@ -15,7 +15,7 @@ const ENROLABLE: MethodKind[] = ['totp']
  * Forced enrolment (F-LOGIN-5, F-POL-4): a modal the user cannot dismiss; the only ways out are
  * linking a method (which turns the restricted session into a full one) or signing out.
  */
-export function EnrolmentDialog(props: { returnTo?: string; onDone?: () => void }) {
+export function EnrolmentDialog(props: { returnTo?: string; reason?: string | undefined; onDone?: () => void }) {
   const t = useT()
   const { route } = useLocation()
   const { reload, setSession } = useSession()
@@ -50,7 +50,7 @@ export function EnrolmentDialog(props: { returnTo?: string; onDone?: () => void 
   return (
     <Layout title={t('enrolment.title')}>
       <Dialog title={t('enrolment.title')} wide>
-        <p class="lead">{t('enrolment.lead')}</p>
+        <p class="lead">{props.reason === 'one_time_bypass' ? t('enrolment.bypassLead') : t('enrolment.lead')}</p>
         {allowed === null ? (
           <Loading />
         ) : method === null ? (

@@ -25,6 +25,7 @@ export function SignIn() {
   const returnTo = safeReturnPath(query.return) ?? '/account/security'
   const [flow, setFlow] = useState<Flow | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
+  const [reason, setReason] = useState<string | undefined>(undefined)
 
   // Already signed in (a reload, or back after sign-in): go on, do not show the form again.
   useEffect(() => {
@@ -36,13 +37,14 @@ export function SignIn() {
       setSession(answer.session)
       route(returnTo, true)
     } else if (answer.state === 'awaiting_enrolment' && answer.session) {
+      setReason(answer.reason)
       setSession(answer.session)
     } else {
       setFlow(answer)
     }
   }
 
-  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} onDone={() => void reload().then(() => route(returnTo, true))} />
+  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} reason={reason} onDone={() => void reload().then(() => route(returnTo, true))} />
   return (
     <Layout title={t('signIn.title')}>
       <div class="narrow">
@@ -213,7 +215,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
               onValue={setCode}
             />
           </div>
-          {days > 0 ? <Checkbox label={t('signIn.remember', { days })} checked={remember} onChecked={setRemember} disabled={locked} /> : null}
+          {days > 0 ? <Checkbox label={t('signIn.remember', { days })} hint={t('signIn.remember.hint')} checked={remember} onChecked={setRemember} disabled={locked} /> : null}
           <div class="actions">
             <Button type="submit" busy={busy} disabled={locked}>
               {busy ? t('signIn.verifying') : t('signIn.verify')}
