@@ -68,7 +68,7 @@ export async function listRememberedBrowsers(ctx: Context, auth: Authenticated) 
 
 export async function forgetBrowser(ctx: Context, auth: Authenticated, id: string, meta: RequestMeta) {
   if (!(await ctx.store.rememberedBrowsers.remove(auth.account.id, id))) throw new CountersignError('NOT_FOUND')
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'browser.forgotten', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { rememberedBrowserId: id } })
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'browser.forgotten', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { rememberedBrowserId: id } })
 }
 
 /** Chooses the method offered first at sign-in (F-SET-1); it must be set up and allowed. */
@@ -80,7 +80,7 @@ export async function setPreferredMethod(ctx: Context, auth: Authenticated, meth
     throw new CountersignError('INVALID_REQUEST', { field: 'method', detail: 'method is not set up' })
   }
   await ctx.store.accounts.update(auth.account.id, { preferredMethod: method })
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'method.changed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { method } })
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'method.changed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { method } })
 }
 
 /** Turns 2FA on or off for oneself where the policy makes it optional (F-SET-4). */
@@ -95,7 +95,7 @@ export async function setTwoFactor(ctx: Context, auth: Authenticated, enabled: b
   }
   await ctx.store.accounts.update(account.id, { twoFactorEnabled: enabled, factorsChangedAt: ctx.clock.now() })
   await ctx.store.rememberedBrowsers.removeAllForAccount(account.id)
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: enabled ? 'two_factor.enabled' : 'two_factor.disabled', organisationId: account.organisationId, accountId: account.id, actor: account.id })
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: enabled ? 'two_factor.enabled' : 'two_factor.disabled', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}` })
 }
 
 /** The user's own recent security events (F-POL-6, F-SET-3). */
@@ -117,19 +117,19 @@ export async function reauthenticate(
   // The same per-name throttle as sign-in (BF-12): a stolen session is no password oracle.
   const checked = await checkPassword(ctx, { username: auth.account.username, storedHash: auth.account.passwordHash, password: input.password })
   if (checked.throttled) {
-    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.throttled', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'too_many_password_failures' })
+    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.throttled', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, reason: 'too_many_password_failures' })
     throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: checked.retryAfterSeconds })
   }
   const ok = checked.ok
   if (!ok) {
-    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.failed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, reason: 'credentials_invalid' })
+    await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'reauthentication.failed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, reason: 'credentials_invalid' })
     throw new CountersignError('CREDENTIALS_INVALID')
   }
   const amr = await secondFactorStepForReauthentication(ctx, auth, input, meta)
   return inTransaction(ctx, async (tx) => {
     const { token, session } = await createSession(tx, tx.store, { accountId: auth.account.id, amr, authenticatedAt: tx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
     await tx.store.sessions.remove(auth.session.id)
-    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id })
+    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}` })
     return { token, auth: { ...auth, session } }
   })
 }

@@ -58,7 +58,7 @@ export async function startTotpDevice(ctx: Context, auth: Authenticated, input: 
     await tx.store.devices.create(device)
   })
   const uri = otpauthUri({ issuer: organisation?.name ?? 'Countersign', accountName: account.username, secret })
-  await recordEvent(ctx.store, now, meta, { event: 'device.link_started', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: id, kind: device.kind } })
+  await recordEvent(ctx.store, now, meta, { event: 'device.link_started', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { deviceId: id, kind: device.kind } })
   return {
     deviceId: id,
     otpauthUri: uri,
@@ -86,7 +86,7 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
   if (!secret) throw new CountersignError('NOT_FOUND')
   const check = checkTotpCode({ secret, code: input.code, now, lastUsedStep: null })
   if (!check.ok) {
-    await recordEvent(ctx.store, now, meta, { event: 'device.confirmation_failed', organisationId: account.organisationId, accountId: account.id, actor: account.id, reason: check.reason, details: { deviceId: device.id } })
+    await recordEvent(ctx.store, now, meta, { event: 'device.confirmation_failed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, reason: check.reason, details: { deviceId: device.id } })
     throw new CountersignError('CODE_INVALID')
   }
   const limit = organisation?.deviceLimit ?? 5
@@ -102,7 +102,7 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
       ...(account.preferredMethod === null ? { preferredMethod: 'totp' as const } : {}),
     })
     await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
-    await recordEvent(tx.store, now, meta, { event: 'device.linked', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id, kind: device.kind, name: device.name } })
+    await recordEvent(tx.store, now, meta, { event: 'device.linked', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { deviceId: device.id, kind: device.kind, name: device.name } })
 
     let replacement: { token: string; auth: Authenticated } | undefined
     if (auth.session.restrictedToEnrolment) {
@@ -111,7 +111,7 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
       const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
       await tx.store.sessions.remove(auth.session.id)
       await tx.store.accounts.update(account.id, { lastSignInAt: now })
-      await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: account.id, details: { deviceId: device.id } })
+      await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { deviceId: device.id } })
       replacement = { token, auth: { ...auth, session } }
     }
 
@@ -127,7 +127,7 @@ export async function listDevices(ctx: Context, accountId: string) {
 
 export async function renameDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; name: string }, meta: RequestMeta) {
   if (!(await ctx.store.devices.rename(auth.account.id, input.deviceId, input.name))) throw new CountersignError('NOT_FOUND')
-  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'device.renamed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: auth.account.id, details: { deviceId: input.deviceId, name: input.name } })
+  await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'device.renamed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { deviceId: input.deviceId, name: input.name } })
   return describeDevice((await ctx.store.devices.get(auth.account.id, input.deviceId))!)
 }
 
@@ -137,7 +137,7 @@ export async function renameDevice(ctx: Context, auth: Authenticated, input: { d
  */
 export async function removeOwnDevice(ctx: Context, auth: Authenticated, input: { deviceId: string }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
-  await removeDevice(ctx, { accountId: auth.account.id, deviceId: input.deviceId, actor: auth.account.id, keepSessionId: auth.session.id, enforceLastFactor: true }, meta)
+  await removeDevice(ctx, { accountId: auth.account.id, deviceId: input.deviceId, actor: `account:${auth.account.id}`, keepSessionId: auth.session.id, enforceLastFactor: true }, meta)
 }
 
 /** Shared by the user's own removal and the admin's (F-POL-5). */

@@ -125,7 +125,7 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
       const auth = await resolveSession(ctx, token)
       await signOut(ctx, token)
       if (auth) {
-        await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'session.ended', organisationId: auth.account.organisationId, actor: auth.account.id, accountId: auth.account.id, reason: 'sign_out' })
+        await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'session.ended', organisationId: auth.account.organisationId, actor: `account:${auth.account.id}`, accountId: auth.account.id, reason: 'sign_out' })
       }
       cookies.clear(reply, 'session')
       cookies.clear(reply, 'flow')

@@ -1,0 +1,309 @@
+import { methodKinds, type MethodKind, type Policy, type TwoFactorOverride, type UserSummary } from '@countersign/protocol'
+import { useEffect, useState } from 'preact/hooks'
+import { api } from '../../api'
+import { Button, Card, Checkbox, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
+import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
+import { AdminPage, fieldError, isFieldError, label, parseNumber, useAdminScope, useResource, type Org } from './shared'
+
+/** One organisation: its 2FA policy and settings (F-POL-1) and its users with their 2FA state (F-POL-5). */
+export function OrganisationPage(props: { id?: string; params?: { id?: string } }) {
+  const t = useT()
+  const id = props.params?.id ?? props.id ?? ''
+  const { staff } = useAdminScope()
+  const org = useResource(() => api<Org>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}`), [id])
+  const users = useResource(() => api<UserSummary[]>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}/users`), [id])
+
+  return (
+    <AdminPage title={org.data?.name ?? t('admin.nav.organisation')} {...(staff ? { back: { href: '/admin', label: t('admin.nav.organisations') } } : {})}>
+      {org.error ? <ErrorNotice error={org.error} /> : null}
+      {org.data ? (
+        <OrganisationSettings
+          org={org.data}
+          onSaved={(saved) => {
+            org.setData(saved)
+            // The policy decides each user's "second step" column: show it as it is now.
+            users.reload()
+          }}
+        />
+      ) : org.error ? null : (
+        <Loading />
+      )}
+      {org.data ? <Users org={org.data} users={users.data} error={users.error} reload={users.reload} /> : null}
+    </AdminPage>
+  )
+}
+
+interface SettingsForm {
+  name: string
+  policy: Policy
+  allowedMethods: MethodKind[]
+  deviceLimit: string
+  rememberBrowserDays: string
+  codeTtlMinutes: string
+  autoUnlockMinutes: string
+  linkWithSms: boolean
+}
+
+function formOf(org: Org): SettingsForm {
+  return {
+    name: org.name,
+    policy: org.policy,
+    allowedMethods: org.allowedMethods,
+    deviceLimit: String(org.deviceLimit),
+    rememberBrowserDays: String(org.rememberBrowserDays),
+    codeTtlMinutes: String(org.codeTtlMinutes),
+    autoUnlockMinutes: org.autoUnlockMinutes === null ? '' : String(org.autoUnlockMinutes),
+    linkWithSms: org.linkWithSms,
+  }
+}
+
+const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes'] as const
+const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', ...NUMBER_FIELDS]
+
+/** Only what changed is sent, so the audit log says exactly what the admin changed. */
+function changes(org: Org, form: SettingsForm): Record<string, unknown> {
+  const patch: Record<string, unknown> = {}
+  if (form.name !== org.name) patch.name = form.name
+  if (form.policy !== org.policy) patch.policy = form.policy
+  const sameMethods = form.allowedMethods.length === org.allowedMethods.length && form.allowedMethods.every((m) => org.allowedMethods.includes(m))
+  if (!sameMethods) patch.allowedMethods = form.allowedMethods
+  if (form.linkWithSms !== org.linkWithSms) patch.linkWithSms = form.linkWithSms
+  for (const field of NUMBER_FIELDS) {
+    const typed = parseNumber(form[field])
+    if (typed !== org[field]) patch[field] = typed
+  }
+  return patch
+}
+
+function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
+  const t = useT()
+  const { org } = props
+  const [form, setForm] = useState<SettingsForm>(() => formOf(org))
+  const [saved, setSaved] = useState<'saved' | 'unchanged' | null>(null)
+  const action = useAction()
+  const set = <K extends keyof SettingsForm>(key: K) => (value: SettingsForm[K]) => {
+    setSaved(null)
+    setForm((current) => ({ ...current, [key]: value }))
+  }
+
+  function submit(event: Event) {
+    event.preventDefault()
+    setSaved(null)
+    const patch = changes(org, form)
+    if (Object.keys(patch).length === 0) {
+      action.setError(null)
+      setSaved('unchanged')
+      return
+    }
+    void action.run(async () => {
+      const updated = await api<Org>('PATCH', `/api/v1/admin/organisations/${org.id}`, patch)
+      props.onSaved(updated)
+      setForm(formOf(updated))
+      setSaved('saved')
+    })
+  }
+
+  function toggleMethod(method: MethodKind, on: boolean) {
+    set('allowedMethods')(on ? methodKinds.filter((m) => m === method || form.allowedMethods.includes(m)) : form.allowedMethods.filter((m) => m !== method))
+  }
+
+  const methodsError = fieldError(t, action.error, 'allowedMethods')
+  return (
+    <Card title={t('admin.settings.title')}>
+      <p class="lead">{t('admin.settings.lead', { name: org.name })}</p>
+      <form onSubmit={submit} noValidate>
+        {action.error ? isFieldError(action.error, SETTINGS_FIELDS) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
+        <div class="admin-grid">
+          <div>
+            <Field label={t('admin.settings.name')} name="name" maxLength={64} value={form.name} onValue={set('name')} error={fieldError(t, action.error, 'name')} />
+            <SelectField
+              label={t('admin.settings.policy')}
+              value={form.policy}
+              onValue={set('policy')}
+              hint={t(`admin.settings.policy.hint.${form.policy}`)}
+              options={(['required', 'optional', 'off'] as const).map((p) => ({ value: p, label: t(`admin.policy.${p}`) }))}
+            />
+            <fieldset class={`admin-fieldset${methodsError ? ' field-invalid' : ''}`}>
+              <legend>{t('admin.settings.methods')}</legend>
+              <p class="hint">{t('admin.settings.methods.hint')}</p>
+              {methodKinds.map((method) => (
+                <Checkbox key={method} name="allowedMethods" label={t(methodLabel(method))} checked={form.allowedMethods.includes(method)} onChecked={(on) => toggleMethod(method, on)} />
+              ))}
+              {methodsError ? <p class="field-error">{methodsError}</p> : null}
+            </fieldset>
+          </div>
+          <div>
+            <Field label={t('admin.settings.deviceLimit')} name="deviceLimit" type="number" hint={t('admin.settings.deviceLimit.hint')} value={form.deviceLimit} onValue={set('deviceLimit')} error={fieldError(t, action.error, 'deviceLimit')} />
+            <Field label={t('admin.settings.rememberDays')} name="rememberBrowserDays" type="number" hint={t('admin.settings.rememberDays.hint')} value={form.rememberBrowserDays} onValue={set('rememberBrowserDays')} error={fieldError(t, action.error, 'rememberBrowserDays')} />
+            <Field label={t('admin.settings.codeTtl')} name="codeTtlMinutes" type="number" hint={t('admin.settings.codeTtl.hint')} value={form.codeTtlMinutes} onValue={set('codeTtlMinutes')} error={fieldError(t, action.error, 'codeTtlMinutes')} />
+            <Field label={t('admin.settings.autoUnlock')} name="autoUnlockMinutes" type="number" hint={t('admin.settings.autoUnlock.hint')} value={form.autoUnlockMinutes} onValue={set('autoUnlockMinutes')} error={fieldError(t, action.error, 'autoUnlockMinutes')} />
+            <Checkbox name="linkWithSms" label={t('admin.settings.linkWithSms')} checked={form.linkWithSms} onChecked={set('linkWithSms')} />
+          </div>
+        </div>
+        {saved === 'saved' ? <Notice kind="success">{t('admin.settings.saved')}</Notice> : null}
+        {saved === 'unchanged' ? <Notice kind="info">{t('admin.noChanges')}</Notice> : null}
+        <div class="actions">
+          <Button type="submit" busy={action.busy}>
+            {action.busy ? t('admin.saving') : t('admin.settings.save')}
+          </Button>
+        </div>
+      </form>
+    </Card>
+  )
+}
+
+type StateFilter = 'all' | 'locked' | 'noFactor' | 'notAsked' | 'exempt' | 'bypass' | 'admins'
+
+const STATE_FILTERS: Record<StateFilter, (user: UserSummary) => boolean> = {
+  all: () => true,
+  locked: (u) => u.locked,
+  noFactor: (u) => u.method === null && u.devices.length === 0,
+  notAsked: (u) => !u.secondFactor.required,
+  exempt: (u) => u.twoFactor === 'exempt',
+  bypass: (u) => u.bypassExpiresAt !== null,
+  admins: (u) => u.role === 'admin',
+}
+
+function Users(props: { org: Org; users: UserSummary[] | undefined; error: unknown; reload(): void }) {
+  const t = useT()
+  const { language } = useLanguage()
+  const [search, setSearch] = useState('')
+  const [state, setState] = useState<StateFilter>('all')
+  const [adding, setAdding] = useState(false)
+  const [created, setCreated] = useState<string | null>(null)
+  const needle = search.trim().toLowerCase()
+  const shown = (props.users ?? []).filter(
+    (u) => STATE_FILTERS[state](u) && (!needle || u.username.toLowerCase().includes(needle) || u.email.toLowerCase().includes(needle)),
+  )
+
+  return (
+    <Card
+      title={t('admin.users.title')}
+      actions={
+        <Button variant="secondary" onClick={() => setAdding(true)}>
+          {t('admin.users.add')}
+        </Button>
+      }
+    >
+      {created ? <Notice kind="success">{t('admin.create.done', { username: created })}</Notice> : null}
+      <div class="admin-filters" role="search">
+        <Field label={t('admin.users.search')} name="search" type="search" hint={t('admin.users.search.hint')} autocapitalize="none" spellcheck={false} value={search} onValue={setSearch} />
+        <SelectField
+          label={t('admin.users.state')}
+          value={state}
+          onValue={(v) => setState(v)}
+          options={(Object.keys(STATE_FILTERS) as StateFilter[]).map((s) => ({ value: s, label: t(`admin.users.state.${s}`) }))}
+        />
+      </div>
+      {props.error ? <ErrorNotice error={props.error} /> : null}
+      {!props.users ? (
+        props.error ? null : <Loading />
+      ) : props.users.length === 0 ? (
+        <p class="muted">{t('admin.users.none')}</p>
+      ) : (
+        <>
+          <p class="muted admin-count" aria-live="polite">
+            {t('admin.users.count', { shown: shown.length, total: props.users.length })}
+          </p>
+          {shown.length === 0 ? (
+            <p>{t('admin.users.empty')}</p>
+          ) : (
+            <div class="table-scroll">
+              <table class="admin-table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('admin.users.col.user')}</th>
+                    <th scope="col">{t('admin.users.col.role')}</th>
+                    <th scope="col">{t('admin.users.col.twoFactor')}</th>
+                    <th scope="col">{t('admin.users.col.method')}</th>
+                    <th scope="col">{t('admin.users.col.devices')}</th>
+                    <th scope="col">{t('admin.users.col.status')}</th>
+                    <th scope="col">{t('admin.users.col.lastSignIn')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((user) => (
+                    <tr key={user.id}>
+                      <td>
+                        <a href={`/admin/users/${user.id}`}>{user.username}</a>
+                        <div class="muted admin-small">{user.email}</div>
+                      </td>
+                      <td>{t(`admin.role.${user.role}`)}</td>
+                      <td>
+                        <span>{user.secondFactor.required ? t('admin.users.asked') : t('admin.users.notAsked')}</span>
+                        <div class="muted admin-small">{label(t, 'admin.reason', user.secondFactor.reason)}</div>
+                      </td>
+                      <td>{user.method ? t(methodLabel(user.method, true)) : <span class="muted">{t('common.none')}</span>}</td>
+                      <td>{user.devices.length}</td>
+                      <td>
+                        {user.locked ? <span class="badge badge-danger">{t('admin.users.locked')}</span> : <span class="badge badge-success">{t('admin.users.active')}</span>}
+                        {user.bypassExpiresAt ? <span class="badge">{t('admin.users.bypass')}</span> : null}
+                      </td>
+                      <td>{user.lastSignInAt ? formatDateTime(language, user.lastSignInAt) : <span class="muted">{t('common.never')}</span>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+      {adding ? (
+        <CreateUser
+          org={props.org}
+          onClose={() => setAdding(false)}
+          onCreated={(username) => {
+            setAdding(false)
+            setCreated(username)
+            props.reload()
+          }}
+        />
+      ) : null}
+    </Card>
+  )
+}
+
+function CreateUser(props: { org: Org; onClose(): void; onCreated(username: string): void }) {
+  const t = useT()
+  const [form, setForm] = useState({ username: '', email: '', phone: '', password: '', role: 'user' as 'user' | 'admin', twoFactor: 'default' as TwoFactorOverride })
+  const action = useAction()
+  const set = <K extends keyof typeof form>(key: K) => (value: (typeof form)[K]) => setForm((current) => ({ ...current, [key]: value }))
+  const fields = ['username', 'email', 'phone', 'password', 'role', 'twoFactor']
+  useEffect(() => action.setError(null), [])
+
+  function submit(event: Event) {
+    event.preventDefault()
+    void action.run(async () => {
+      const { phone, ...rest } = form
+      await api('POST', `/api/v1/admin/organisations/${props.org.id}/users`, { ...rest, ...(phone.trim() ? { phone: phone.trim() } : {}) })
+      props.onCreated(form.username)
+    })
+  }
+
+  return (
+    <Dialog title={t('admin.create.title')} onClose={props.onClose}>
+      <form onSubmit={submit} noValidate>
+        {action.error ? isFieldError(action.error, fields) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
+        <Field label={t('admin.create.username')} name="username" autocomplete="off" autocapitalize="none" spellcheck={false} maxLength={64} required hint={t('admin.create.username.hint')} value={form.username} onValue={set('username')} error={fieldError(t, action.error, 'username')} />
+        <Field label={t('admin.create.email')} name="email" type="email" autocomplete="off" maxLength={254} required value={form.email} onValue={set('email')} error={fieldError(t, action.error, 'email')} />
+        <Field label={t('admin.create.phone')} name="phone" type="tel" autocomplete="off" hint={t('admin.create.phone.hint')} value={form.phone} onValue={set('phone')} error={fieldError(t, action.error, 'phone')} />
+        <Field label={t('admin.create.password')} name="password" type="password" autocomplete="new-password" required hint={t('admin.create.password.hint')} value={form.password} onValue={set('password')} error={fieldError(t, action.error, 'password')} />
+        <SelectField label={t('admin.create.role')} value={form.role} onValue={set('role')} options={(['user', 'admin'] as const).map((r) => ({ value: r, label: t(`admin.role.${r}`) }))} />
+        <SelectField
+          label={t('admin.create.override')}
+          value={form.twoFactor}
+          onValue={set('twoFactor')}
+          options={(['default', 'required', 'exempt'] as const).map((o) => ({ value: o, label: t(`admin.override.${o}`) }))}
+        />
+        <div class="actions">
+          <Button type="submit" busy={action.busy}>
+            {t('admin.create.submit')}
+          </Button>
+          <Button variant="secondary" onClick={props.onClose}>
+            {t('common.cancel')}
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
