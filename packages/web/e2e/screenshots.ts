@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+import { CookieJar } from '../../server/src/test-support/harness.js'
 import { readQrCode, secretOf, signInWithPages, startWebApp, totpCode } from './support.js'
 
 const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
@@ -20,7 +21,15 @@ const shot = async (page: Page, name: string) => {
 try {
   const org = await w.t.createOrganisation({ name: 'Demo Clinic', slug: 'demo-clinic', policy: 'required' })
   await w.t.admin('PATCH', `/api/v1/admin/organisations/${org.id}`, { rememberBrowserDays: 30 })
-  const bob = await w.t.enrolledUser(org.id)
+  /** A user with an authenticator app linked, under a readable name. */
+  const withApp = async (username: string, role: 'user' | 'admin' = 'user') => {
+    const user = await w.t.createUser(org.id, { username, role })
+    const { jar } = await w.t.signIn(user.username, user.password)
+    const { secret } = await w.t.linkTotp(jar)
+    w.t.nextStep()
+    return { ...user, secret }
+  }
+  const bob = await withApp('bob')
   const alice = await w.t.createUser(org.id, { username: 'alice' })
 
   const desktop = await (await w.context()).newPage()
@@ -45,6 +54,26 @@ try {
   await enrol.getByLabel('Code from the app').fill(totpCode(secret, w.t.clock.now()))
   await enrol.getByRole('button', { name: 'Link now' }).click()
   await enrol.waitForURL(/\/account\/security$/)
+
+  // The admin console: an organisation admin with an app, a locked user, a user without a factor.
+  const admin = await withApp('demo-admin', 'admin')
+  const carol = await withApp('carol')
+  const jar = new CookieJar()
+  await w.t.browser(jar, 'POST', '/api/v1/sign-in/password', { username: carol.username, password: carol.password })
+  for (let i = 0; i < 5; i++) await w.t.browser(jar, 'POST', '/api/v1/sign-in/second-factor', { method: 'totp', code: '000000' })
+  w.t.nextStep()
+  const console = await (await w.context()).newPage()
+  await signInWithPages(console, admin, () => totpCode(admin.secret, w.t.clock.now()))
+  await console.waitForURL(/\/account\/security$/)
+  await console.goto('/admin')
+  await console.getByRole('link', { name: carol.username, exact: true }).waitFor()
+  await shot(console, 'admin-users')
+  await console.getByRole('link', { name: carol.username, exact: true }).click()
+  await console.getByRole('button', { name: 'Unlock account' }).waitFor()
+  await shot(console, 'admin-user')
+  await console.goto('/admin/audit')
+  await console.getByRole('table').waitFor()
+  await shot(console, 'admin-audit')
 
   const phone = await (await w.context({ language: 'nl', mobile: true })).newPage()
   await phone.goto('/sign-in')

@@ -72,6 +72,11 @@ export async function startWebApp(env: Record<string, string> = {}): Promise<Web
 
 /** Reads a QR code off the page as a phone camera would: from a screenshot (jsQR + pngjs). */
 export async function readQrCode(page: Page): Promise<string> {
+  // The image must be decoded and painted before a screenshot can show it.
+  await page.evaluate(async () => {
+    await Promise.all(Array.from(document.images, (image) => image.decode().catch(() => undefined)))
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+  })
   const png = PNG.sync.read(await page.screenshot({ fullPage: true }))
   const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)
   if (!found) throw new Error('no QR code on the page')

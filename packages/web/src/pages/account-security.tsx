@@ -1,12 +1,94 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { api, ApiError } from '../api'
 import { Layout } from '../components/layout'
+import { Button, ErrorNotice, Loading } from '../components/ui'
 import { useT } from '../i18n'
+import { useSession } from '../session'
+import { ActivityCard } from './account/activity'
+import { BrowsersCard } from './account/browsers'
+import { ContactCard } from './account/contact'
+import { DevicesCard } from './account/devices'
+import { ReauthenticationProvider } from './account/reauthenticate'
+import { TwoFactorCard } from './account/two-factor'
+import type { ActivityEvent, SecurityOverview } from './account/types'
+import './account/account.css'
 
-/** My Account > Security (F-SET-1…4, F-TOTP-1…4, F-DEV-2). */
+/**
+ * My Account > Security (F-SET-1…4, F-TOTP-1…4, F-DEV-1…2): two-step verification and the policy
+ * behind it, the method offered first, "My devices" with linking, remembered browsers, recent
+ * activity and contact details. Sensitive changes ask for the password again when the sign-in is
+ * older than 10 minutes, then carry on by themselves.
+ */
 export function AccountSecurity() {
   const t = useT()
+  const { session, reload: reloadSession } = useSession()
+  const [overview, setOverview] = useState<SecurityOverview | null>(null)
+  const [loadError, setLoadError] = useState<unknown>(null)
+  const [activity, setActivity] = useState<ActivityEvent[] | null>(null)
+  const [activityError, setActivityError] = useState<unknown>(null)
+  const [adding, setAdding] = useState(false)
+  const generation = useRef(0)
+
+  /** Reloads everything the page shows; a later call wins over an earlier one still in flight. */
+  async function load() {
+    const mine = ++generation.current
+    const [security, events] = await Promise.allSettled([
+      api<SecurityOverview>('GET', '/api/v1/account/security'),
+      api<ActivityEvent[]>('GET', '/api/v1/account/activity?limit=50'),
+    ])
+    if (mine !== generation.current) return
+    for (const result of [security, events]) {
+      // The session ended (signed out elsewhere, expired): the guard takes the user to sign-in.
+      if (result.status === 'rejected' && result.reason instanceof ApiError && result.reason.code === 'SESSION_REQUIRED') {
+        void reloadSession()
+        return
+      }
+    }
+    if (security.status === 'fulfilled') {
+      setOverview(security.value)
+      setLoadError(null)
+    } else {
+      setLoadError(security.reason)
+    }
+    if (events.status === 'fulfilled') {
+      setActivity(events.value)
+      setActivityError(null)
+    } else {
+      setActivityError(events.reason)
+    }
+  }
+
+  useEffect(() => {
+    void load()
+  }, [])
+
+  const method = overview ? (overview.method && overview.availableMethods.includes(overview.method) ? overview.method : (overview.availableMethods[0] ?? null)) : null
+
   return (
     <Layout title={t('nav.security')}>
-      <h1>{t('nav.security')}</h1>
+      <div class="account">
+        <h1>{t('nav.security')}</h1>
+        <p class="lead">{t('account.lead')}</p>
+        {overview === null ? (
+          loadError ? (
+            <>
+              <ErrorNotice error={loadError} />
+              <Button onClick={() => void load()}>{t('common.retry')}</Button>
+            </>
+          ) : (
+            <Loading />
+          )
+        ) : (
+          <ReauthenticationProvider username={session?.account.username ?? ''} method={method}>
+            {loadError ? <ErrorNotice error={loadError} /> : null}
+            <TwoFactorCard overview={overview} onChanged={load} onLinkApp={() => setAdding(true)} />
+            <DevicesCard overview={overview} onChanged={load} adding={adding} onAdding={setAdding} />
+            <BrowsersCard overview={overview} onChanged={load} />
+            <ActivityCard events={activity} error={activityError} />
+            <ContactCard overview={overview} />
+          </ReauthenticationProvider>
+        )}
+      </div>
     </Layout>
   )
 }
