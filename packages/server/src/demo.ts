@@ -56,7 +56,7 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
       lastSignInAt: null,
       createdAt: now,
     })
-    let extra = person.username === 'alice' ? '  (no factor yet: first sign-in asks to set one up)' : ''
+    let extra = person.username === 'bob' ? '' : '  (no factor yet: first sign-in asks to set one up)'
     if (person.username === 'bob') {
       const secret = newTotpSecret(ctx.random)
       const deviceId = newId(ctx.random)

@@ -8,20 +8,12 @@ import { isAdmin, useSession } from '../session'
 /** The frame of every page: name, navigation for the signed-in, the language switch (F-X-3). */
 export function Layout(props: { title: string; children: ComponentChildren; wide?: boolean }) {
   const t = useT()
-  const { session, setSession } = useSession()
-  const { route, path } = useLocation()
+  const { session } = useSession()
+  const { path } = useLocation()
+  const signOut = useSignOut()
   useEffect(() => {
     document.title = `${props.title} · ${t('app.name')}`
   }, [props.title, t('app.name')])
-
-  async function signOut() {
-    try {
-      await api('POST', '/api/v1/sign-out')
-    } finally {
-      setSession(null)
-      route('/sign-in', true)
-    }
-  }
 
   const signedIn = session && !session.restrictedToEnrolment
   return (
@@ -58,6 +50,20 @@ export function Layout(props: { title: string; children: ComponentChildren; wide
       </footer>
     </div>
   )
+}
+
+/** Signs out (the server forgets the session) and shows the sign-in page, whatever the answer. */
+export function useSignOut() {
+  const { setSession } = useSession()
+  const { route } = useLocation()
+  return async function signOut() {
+    try {
+      await api('POST', '/api/v1/sign-out')
+    } finally {
+      setSession(null)
+      route('/sign-in', true)
+    }
+  }
 }
 
 export function LanguageSwitch() {

@@ -1,8 +1,8 @@
 import type { Device } from '@countersign/protocol'
-import { useRef, useState } from 'preact/hooks'
-import { api, ApiError, errorText } from '../api'
+import { useState } from 'preact/hooks'
+import { api, ApiError } from '../api'
 import { useT } from '../i18n'
-import { Button, Field, Notice } from './ui'
+import { Button, ErrorNotice, Field, Notice, useAction } from './ui'
 
 interface PendingDevice {
   deviceId: string
@@ -22,53 +22,49 @@ export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: ()
   const [name, setName] = useState(t('totp.defaultName'))
   const [pending, setPending] = useState<PendingDevice | null>(null)
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const inFlight = useRef(false)
+  const action = useAction()
+  const busy = action.busy
 
-  async function once(action: () => Promise<void>, retry: () => void) {
-    if (inFlight.current) return
-    inFlight.current = true
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (caught) {
-      if (props.onError?.(caught, retry)) return
-      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') setCode('')
-      setError(caught instanceof ApiError && caught.code === 'CODE_INVALID' ? t('totp.wrongCode') : errorText(t, caught))
-    } finally {
-      inFlight.current = false
-      setBusy(false)
+  /** A re-authentication is the caller's (it retries); a wrong code is cleared and explained. */
+  function explain(retry: () => void) {
+    return (caught: unknown): unknown => {
+      if (props.onError?.(caught, retry)) return null
+      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
+        setCode('')
+        return t('totp.wrongCode')
+      }
+      return caught
     }
   }
 
   function start(event?: Event) {
     event?.preventDefault()
-    void once(async () => setPending(await api<PendingDevice>('POST', '/api/v1/account/devices/totp', { name: name.trim() })), () => start())
+    void action.run(async () => setPending(await api<PendingDevice>('POST', '/api/v1/account/devices/totp', { name: name.trim() })), explain(() => start()))
   }
 
   function confirm(event?: Event) {
     event?.preventDefault()
     if (!pending) return
-    void once(async () => props.onLinked(await api<Device>('POST', `/api/v1/account/devices/${encodeURIComponent(pending.deviceId)}/confirm`, { code: code.trim() })), () => confirm())
+    void action.run(async () => props.onLinked(await api<Device>('POST', `/api/v1/account/devices/${encodeURIComponent(pending.deviceId)}/confirm`, { code: code.trim() })), explain(() => confirm()))
   }
+
+  const cancel = props.onCancel ? (
+    <Button variant="secondary" onClick={props.onCancel}>
+      {t('common.cancel')}
+    </Button>
+  ) : null
 
   if (!pending) {
     return (
       <form class="totp-setup" onSubmit={start}>
         <p>{t('totp.intro')}</p>
-        {error ? <Notice kind="error">{error}</Notice> : null}
+        <ErrorNotice error={action.error} />
         <Field label={t('totp.name')} hint={t('totp.name.hint')} name="deviceName" required maxLength={64} value={name} onValue={setName} />
         <div class="actions">
           <Button type="submit" busy={busy}>
             {t('totp.start')}
           </Button>
-          {props.onCancel ? (
-            <Button variant="secondary" onClick={props.onCancel}>
-              {t('common.cancel')}
-            </Button>
-          ) : null}
+          {cancel}
         </div>
       </form>
     )
@@ -94,7 +90,7 @@ export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: ()
         <li>
           {t('totp.step.code')}
           <Notice kind="info">{t('totp.clock')}</Notice>
-          {error ? <Notice kind="error">{error}</Notice> : null}
+          <ErrorNotice error={action.error} />
           <Field label={t('totp.code')} name="code" autocomplete="one-time-code" inputMode="numeric" pattern="[0-9 ]*" maxLength={8} required autoFocus value={code} onValue={setCode} />
         </li>
       </ol>
@@ -102,11 +98,7 @@ export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: ()
         <Button type="submit" busy={busy}>
           {t('totp.link')}
         </Button>
-        {props.onCancel ? (
-          <Button variant="secondary" onClick={props.onCancel}>
-            {t('common.cancel')}
-          </Button>
-        ) : null}
+        {cancel}
       </div>
     </form>
   )

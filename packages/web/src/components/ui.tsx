@@ -85,22 +85,24 @@ export function Notice(props: { kind: 'error' | 'success' | 'info' | 'warning'; 
   )
 }
 
-/** Shows an API error in the user's words. */
+/** Shows an error: an API error in the user's words, or a text a form already put in words. */
 export function ErrorNotice(props: { error: unknown }) {
   const t = useT()
   if (!props.error) return null
-  return <Notice kind="error">{errorText(t, props.error)}</Notice>
+  return <Notice kind="error">{typeof props.error === 'string' ? props.error : errorText(t, props.error)}</Notice>
 }
 
 /**
  * Runs one action at a time: a second click while the first is in flight does nothing, so a
- * double-submit never sends two requests (issue "Bad input"). The error is kept for display.
+ * double-submit never sends two requests (issue "Bad input"). A failure becomes `error`, or what
+ * `explain` makes of it (a text in the form's own words, or `null` to show nothing); what the
+ * user typed stays unless `explain` clears it.
  */
 export function useAction() {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const running = useRef(false)
-  async function run<T>(action: () => Promise<T>): Promise<T | undefined> {
+  async function run<T>(action: () => Promise<T>, explain?: (caught: unknown) => unknown): Promise<T | undefined> {
     if (running.current) return undefined
     running.current = true
     setBusy(true)
@@ -108,7 +110,7 @@ export function useAction() {
     try {
       return await action()
     } catch (caught) {
-      setError(caught)
+      setError(explain ? explain(caught) : caught)
       return undefined
     } finally {
       running.current = false

@@ -2,7 +2,7 @@ import type { MethodKind } from '@countersign/protocol'
 import { useLocation } from 'preact-iso'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
-import { Layout } from '../components/layout'
+import { Layout, useSignOut } from '../components/layout'
 import { TotpSetup } from '../components/totp-setup'
 import { Button, Dialog, Loading, Notice } from '../components/ui'
 import { methodLabel, useT } from '../i18n'
@@ -18,7 +18,8 @@ const ENROLABLE: MethodKind[] = ['totp']
 export function EnrolmentDialog(props: { returnTo?: string; reason?: string | undefined; onDone?: () => void }) {
   const t = useT()
   const { route } = useLocation()
-  const { reload, setSession } = useSession()
+  const { reload } = useSession()
+  const signOut = useSignOut()
   const [allowed, setAllowed] = useState<MethodKind[] | null>(null)
   const [method, setMethod] = useState<MethodKind | null>(null)
 
@@ -38,14 +39,6 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
     route(props.returnTo ?? '/account/security', true)
   }
 
-  async function signOut() {
-    try {
-      await api('POST', '/api/v1/sign-out')
-    } finally {
-      setSession(null)
-      route('/sign-in', true)
-    }
-  }
 
   return (
     <Layout title={t('enrolment.title')}>

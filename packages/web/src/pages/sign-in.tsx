@@ -3,7 +3,7 @@ import { useLocation } from 'preact-iso'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, ApiError, errorText } from '../api'
 import { Layout } from '../components/layout'
-import { Button, Checkbox, Field, Notice } from '../components/ui'
+import { Button, Checkbox, ErrorNotice, Field, Notice, useAction } from '../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
 import { safeReturnPath, useSession } from '../session'
 import { EnrolmentDialog } from './enrolment'
@@ -69,38 +69,30 @@ function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string 
   const t = useT()
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const inFlight = useRef(false)
+  const action = useAction()
 
-  async function submit(event: Event) {
+  function submit(event: Event) {
     event.preventDefault()
-    if (inFlight.current) return
-    inFlight.current = true
-    setBusy(true)
-    setError(null)
-    try {
-      props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/password', { username, password }))
-    } catch (caught) {
-      setError(errorText(t, caught))
-      // A wrong password is typed again; anything else (network, 5xx, throttling) keeps it.
-      if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') setPassword('')
-    } finally {
-      inFlight.current = false
-      setBusy(false)
-    }
+    void action.run(
+      async () => props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/password', { username, password })),
+      (caught) => {
+        // A wrong password is typed again; anything else (network, 5xx, throttling) keeps it.
+        if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') setPassword('')
+        return caught
+      },
+    )
   }
 
   return (
-    <form class="card" onSubmit={submit} noValidate={false}>
+    <form class="card" onSubmit={submit}>
       <h1>{t('signIn.title')}</h1>
       <p class="lead">{t('signIn.lead')}</p>
-      {props.notice && !error ? <Notice kind="info">{props.notice}</Notice> : null}
-      {error ? <Notice kind="error">{error}</Notice> : null}
+      {props.notice && !action.error ? <Notice kind="info">{props.notice}</Notice> : null}
+      <ErrorNotice error={action.error} />
       <Field label={t('signIn.username')} name="username" autocomplete="username" autocapitalize="none" spellcheck={false} required maxLength={64} value={username} onValue={setUsername} autoFocus />
       <Field label={t('signIn.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} value={password} onValue={setPassword} />
-      <Button type="submit" busy={busy}>
-        {busy ? t('signIn.busy') : t('signIn.submit')}
+      <Button type="submit" busy={action.busy}>
+        {action.busy ? t('signIn.busy') : t('signIn.submit')}
       </Button>
     </form>
   )
@@ -114,54 +106,45 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
   const [choosing, setChoosing] = useState(false)
   const [code, setCode] = useState('')
   const [remember, setRemember] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
   const [locked, setLocked] = useState(false)
   const [sent, setSent] = useState<{ sentTo: string; expiresAt: string } | null>(null)
-  const inFlight = useRef(false)
+  const action = useAction()
   const codeInput = useRef<HTMLDivElement>(null)
   const days = props.flow.rememberBrowserDays ?? 0
   const others = offered.filter((m) => m !== method)
+  const busy = action.busy
 
-  async function once(action: () => Promise<void>) {
-    if (inFlight.current) return
-    inFlight.current = true
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.code === 'FLOW_EXPIRED') return props.onRestart(errorText(t, caught))
-      if (caught instanceof ApiError && caught.code === 'ACCOUNT_LOCKED') {
-        setLocked(true)
-        const until = typeof caught.details.lockedUntil === 'string' ? caught.details.lockedUntil : null
-        setError(until ? t('signIn.lockedUntil', { time: formatDateTime(language, until) }) : errorText(t, caught))
-        return
-      }
-      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
-        setCode('')
-        setError(method === 'totp' ? t('signIn.wrongCode') : errorText(t, caught))
-        codeInput.current?.querySelector('input')?.focus()
-        return
-      }
-      setError(errorText(t, caught))
-    } finally {
-      inFlight.current = false
-      setBusy(false)
+  /** The failure in this page's words; an expired flow starts again, a wrong code is cleared. */
+  function explain(caught: unknown): unknown {
+    if (!(caught instanceof ApiError)) return caught
+    if (caught.code === 'FLOW_EXPIRED') {
+      props.onRestart(errorText(t, caught))
+      return null
     }
+    if (caught.code === 'ACCOUNT_LOCKED') {
+      setLocked(true)
+      const until = typeof caught.details.lockedUntil === 'string' ? caught.details.lockedUntil : null
+      return until ? t('signIn.lockedUntil', { time: formatDateTime(language, until) }) : caught
+    }
+    if (caught.code === 'CODE_INVALID') {
+      setCode('')
+      codeInput.current?.querySelector('input')?.focus()
+      return method === 'totp' ? t('signIn.wrongCode') : caught
+    }
+    return caught
   }
 
   function verify(event: Event) {
     event.preventDefault()
-    void once(async () => {
+    void action.run(async () => {
       props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/second-factor', { method, code: code.trim(), rememberBrowser: remember }))
-    })
+    }, explain)
   }
 
   function sendCode() {
-    void once(async () => {
+    void action.run(async () => {
       setSent(await api<{ sentTo: string; expiresAt: string }>('POST', '/api/v1/sign-in/send-code', { method }))
-    })
+    }, explain)
   }
 
   function choose(next: MethodKind) {
@@ -169,7 +152,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
     setChoosing(false)
     setCode('')
     setSent(null)
-    setError(null)
+    action.setError(null)
   }
 
   const usesCode = CODE_METHODS.includes(method)
@@ -179,7 +162,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
     <form class="card" onSubmit={verify}>
       <h1>{t('signIn.secondFactor.title')}</h1>
       <p class="lead">{t('signIn.secondFactor.lead')}</p>
-      {error ? <Notice kind="error">{error}</Notice> : null}
+      <ErrorNotice error={action.error} />
       {choosing ? (
         <fieldset class="choices">
           <legend>{t('signIn.otherMethod.title')}</legend>

@@ -1,8 +1,8 @@
 import type { MethodKind } from '@countersign/protocol'
 import { createContext, type ComponentChildren } from 'preact'
 import { useContext, useRef, useState } from 'preact/hooks'
-import { api, ApiError, errorText } from '../../api'
-import { Button, Dialog, Field, Notice } from '../../components/ui'
+import { api, ApiError } from '../../api'
+import { Button, Dialog, ErrorNotice, Field, useAction } from '../../components/ui'
 import { useT } from '../../i18n'
 
 export function needsReauthentication(error: unknown): boolean {
@@ -78,57 +78,51 @@ function ReauthenticateDialog(props: { username: string; method: MethodKind | nu
   const t = useT()
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const inFlight = useRef(false)
+  const action = useAction()
   const form = useRef<HTMLFormElement>(null)
 
-  async function submit(event: Event) {
+  function submit(event: Event) {
     event.preventDefault()
-    if (inFlight.current) return
-    inFlight.current = true
-    setBusy(true)
-    setError(null)
-    try {
-      await api('POST', '/api/v1/account/reauthenticate', {
-        password,
-        ...(props.method ? { method: props.method, code: code.replace(/\s/g, '') } : {}),
-      })
-      props.onDone()
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') {
-        setPassword('')
-        setError(t('account.reauth.wrongPassword'))
-        form.current?.querySelector<HTMLInputElement>('input[type=password]')?.focus()
-      } else if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
-        setCode('')
-        setError(t('account.reauth.wrongCode'))
-        form.current?.querySelector<HTMLInputElement>('input[inputmode=numeric]')?.focus()
-      } else {
+    void action.run(
+      async () => {
+        await api('POST', '/api/v1/account/reauthenticate', {
+          password,
+          ...(props.method ? { method: props.method, code: code.replace(/\s/g, '') } : {}),
+        })
+        props.onDone()
+      },
+      (caught) => {
+        if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') {
+          setPassword('')
+          form.current?.querySelector<HTMLInputElement>('input[type=password]')?.focus()
+          return t('account.reauth.wrongPassword')
+        }
+        if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
+          setCode('')
+          form.current?.querySelector<HTMLInputElement>('input[inputmode=numeric]')?.focus()
+          return t('account.reauth.wrongCode')
+        }
         // Network, 5xx, throttling, a lock: say so and keep what was typed.
-        setError(errorText(t, caught))
-      }
-    } finally {
-      inFlight.current = false
-      setBusy(false)
-    }
+        return caught
+      },
+    )
   }
 
   return (
     <Dialog title={t('account.reauth.title')} onClose={props.onCancel}>
       <form ref={form} onSubmit={submit}>
         <p>{props.method ? t('account.reauth.leadWithCode') : t('account.reauth.lead')}</p>
-        {error ? <Notice kind="error">{error}</Notice> : null}
+        <ErrorNotice error={action.error} />
         <input type="text" name="username" autocomplete="username" value={props.username} hidden readOnly aria-hidden="true" tabIndex={-1} />
         <Field label={t('account.reauth.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} autoFocus value={password} onValue={setPassword} />
         {props.method ? (
           <Field label={t('account.reauth.code')} hint={t('account.reauth.code.hint')} name="code" autocomplete="one-time-code" inputMode="numeric" pattern="[0-9 ]*" maxLength={8} required value={code} onValue={setCode} />
         ) : null}
         <div class="actions">
-          <Button type="submit" busy={busy}>
+          <Button type="submit" busy={action.busy}>
             {t('account.reauth.submit')}
           </Button>
-          <Button variant="secondary" onClick={props.onCancel} disabled={busy}>
+          <Button variant="secondary" onClick={props.onCancel} disabled={action.busy}>
             {t('common.cancel')}
           </Button>
         </div>
