@@ -25,6 +25,7 @@ export const errorCodes = [
   'ACCOUNT_LOCKED',
   'RATE_LIMITED',
   'RESEND_TOO_SOON',
+  'DELIVERY_FAILED',
   'OVERLOADED',
   'UNAVAILABLE',
   'INTERNAL',

@@ -1,2 +1,3 @@
 export * from './errors.js'
 export * from './schemas.js'
+export * from './codes.js'

@@ -63,6 +63,8 @@ export const OpaqueToken = z.string().min(1).max(200)
 export const PasswordStepBody = z.strictObject({
   username: Username,
   password: PasswordInput,
+  /** Set by the sign-in page when an application asked for a second factor (OIDC `acr_values=mfa`). */
+  requireSecondFactor: z.boolean().optional(),
 })
 
 export const SecondFactorBody = z.strictObject({
@@ -122,7 +124,8 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>
 
 export const CreateDeviceBody = z.strictObject({ name: DisplayName })
-export const ConfirmDeviceBody = z.strictObject({ code: CodeInput })
+/** `smsCode`: the confirmation SMS when the organisation links with SMS (F-TOTP-5). */
+export const ConfirmDeviceBody = z.strictObject({ code: CodeInput, smsCode: CodeInput.optional() })
 export const RenameDeviceBody = z.strictObject({ name: DisplayName })
 export const ReauthenticateBody = z.strictObject({
   password: PasswordInput,
@@ -142,6 +145,48 @@ export const PendingTotpDevice = z.object({
 
 // ---- Administration -----------------------------------------------------------------------
 
+/**
+ * An origin a protected application lives at (forward auth, return URLs): `http(s)://host[:port]`,
+ * no user, path, query or fragment (a single trailing `/` is dropped). Normalised as browsers
+ * compare origins: lower-case, punycode host, default port left out.
+ */
+export const OriginInput = z
+  .string()
+  .trim()
+  .max(300)
+  .transform((value, issue) => {
+    const origin = /^https?:\/\/[^/?#\\@\s]+\/?$/i.test(value) ? originOf(value) : null
+    if (origin === null) {
+      issue.addIssue({ code: 'custom', message: 'must be an origin such as https://app.example.com' })
+      return z.NEVER
+    }
+    return origin
+  })
+
+function originOf(value: string): string | null {
+  try {
+    const url = new URL(value)
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) return null
+    // A DNS name (punycode) or an IP address: no wildcards, no trailing dot.
+    if (!/^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return null
+    return url.origin
+  } catch {
+    return null
+  }
+}
+
+/** One protected origin, and whether a session needs a second factor (`amr` with `mfa`) there. */
+export const AllowedOrigin = z.strictObject({
+  origin: OriginInput,
+  requireSecondFactor: z.boolean().default(false),
+})
+export type AllowedOrigin = z.output<typeof AllowedOrigin>
+
+export const AllowedOrigins = z
+  .array(AllowedOrigin)
+  .max(20)
+  .refine((list) => new Set(list.map((o) => o.origin)).size === list.length, 'must not repeat an origin')
+
 export const OrganisationSettings = z.object({
   id: z.string(),
   slug: z.string(),
@@ -153,6 +198,8 @@ export const OrganisationSettings = z.object({
   codeTtlMinutes: z.number().int(),
   autoUnlockMinutes: z.number().int().nullable(),
   linkWithSms: z.boolean(),
+  /** Origins of applications behind forward auth (return URLs after sign-in go only there). */
+  allowedOrigins: z.array(z.object({ origin: z.string(), requireSecondFactor: z.boolean() })),
   createdAt: z.string(),
 })
 export type OrganisationSettings = z.infer<typeof OrganisationSettings>
@@ -180,6 +227,7 @@ export const UpdateOrganisationBody = z
     codeTtlMinutes: z.number().int().min(1).max(60).optional(),
     autoUnlockMinutes: z.number().int().min(1).max(10080).nullable().optional(),
     linkWithSms: z.boolean().optional(),
+    allowedOrigins: AllowedOrigins.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one setting')
 
@@ -253,3 +301,57 @@ export const AuditEvent = z.object({
   details: z.record(z.string(), z.unknown()),
 })
 export type AuditEvent = z.infer<typeof AuditEvent>
+
+// ---- OpenID Connect clients (issue 7) -------------------------------------------------------
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+
+/**
+ * A redirect URI: absolute, https (http only on a loopback address, RFC 8252 §7.3), no fragment,
+ * no user information; compared by the provider exactly as registered.
+ */
+export const RedirectUri = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    try {
+      const url = new URL(value)
+      if (url.hash || url.username || url.password) return false
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
+    } catch {
+      return false
+    }
+  }, 'must be an absolute https URL (http only on 127.0.0.1 or localhost), without a fragment')
+
+const RedirectUris = z
+  .array(RedirectUri)
+  .max(10)
+  .refine((list) => new Set(list).size === list.length, 'must not repeat a URI')
+
+export const CreateOidcClientBody = z.strictObject({
+  name: DisplayName,
+  redirectUris: RedirectUris.min(1),
+  postLogoutRedirectUris: RedirectUris.optional(),
+  public: z.boolean().optional(),
+})
+
+export const UpdateOidcClientBody = z
+  .strictObject({
+    name: DisplayName.optional(),
+    redirectUris: RedirectUris.min(1).optional(),
+    postLogoutRedirectUris: RedirectUris.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
+
+export const OidcClientSummary = z.object({
+  id: z.string(),
+  organisationId: z.string(),
+  name: z.string(),
+  public: z.boolean(),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  createdAt: z.string(),
+  /** Only when the client is created or its secret rotated: shown once, stored sealed. */
+  clientSecret: z.string().optional(),
+})
+export type OidcClientSummary = z.infer<typeof OidcClientSummary>

@@ -8,6 +8,7 @@ import { usernameKey } from './domain/username.js'
 import { LOCK_AFTER_FAILURES } from './domain/lockout.js'
 import { buildApp } from './http/app.js'
 import { createContext, startHousekeeping } from './main.js'
+import { loadSigningKeys, retireSigningKey, rotateSigningKey } from './oidc/keys.js'
 import { createApiToken, createStaff } from './use-cases/administration.js'
 import { recordEvent } from './use-cases/audit.js'
 
@@ -21,6 +22,10 @@ const usage = `countersign <command>
   token create --name N [--organisation SLUG]
                                 print a new admin API token (shown once)
   unlock <username>             unlock an account locked by wrong codes
+  oidc keys                     list the OpenID Connect signing keys (newest signs)
+  oidc rotate-key               add a new signing key; it signs after the next restart,
+                                the older ones keep verifying until retired
+  oidc retire-key <kid>         remove an older key: tokens it signed stop verifying
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -89,6 +94,26 @@ async function main(argv: string[]): Promise<number> {
       await ctx.store.lockouts.unlock(account.id, LOCK_AFTER_FAILURES)
       await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'account.unlocked', organisationId: account.organisationId, accountId: account.id, actor: 'cli', reason: 'admin_unlock' })
       console.log(`unlocked ${account.username}`)
+      await ctx.store.close()
+      return 0
+    }
+    case 'oidc': {
+      const [action, kid] = rest
+      if (action === 'keys') {
+        await loadSigningKeys(ctx)
+        for (const key of await ctx.store.oidc.listKeys()) console.log(`${key.kid}  ${key.createdAt.toISOString()}`)
+      } else if (action === 'rotate-key') {
+        await loadSigningKeys(ctx)
+        const added = await rotateSigningKey(ctx)
+        await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'oidc_key.rotated', organisationId: null, actor: 'cli', details: { kid: added } })
+        console.log(`${added} added; restart every instance so that it signs with it`)
+      } else if (action === 'retire-key' && kid) {
+        if (!(await retireSigningKey(ctx, kid))) throw new ConfigError(`no key ${kid}`)
+        await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'oidc_key.retired', organisationId: null, actor: 'cli', details: { kid } })
+        console.log(`${kid} retired`)
+      } else {
+        throw new ConfigError('usage: countersign oidc keys | rotate-key | retire-key <kid>')
+      }
       await ctx.store.close()
       return 0
     }

@@ -26,6 +26,7 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
     codeTtlMinutes: 20,
     autoUnlockMinutes: null,
     linkWithSms: false,
+    allowedOrigins: [],
     createdAt: now,
   })
   const lines = [`Demo organisation "Demo Clinic" (policy: Required). Sign in at ${ctx.config.publicUrl}/sign-in (demo-admin also reaches ${ctx.config.publicUrl}/admin):`]

@@ -6,6 +6,7 @@ import { attentionLines, ConfigError } from './config/load-config.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher.js'
 import { parseSecretsKeys, SecretSealer } from './crypto/secret-sealer.js'
 import { cryptoRandom, MINUTE_MS, systemClock, type Clock, type Random } from './domain/clock.js'
+import { createDelivery } from './delivery/create-delivery.js'
 import { InProcessNotifier } from './realtime/notifier.js'
 import { PostgresNotifier } from './realtime/postgres-notifier.js'
 import { openPostgresStore } from './store/postgres/open-postgres-store.js'
@@ -18,7 +19,7 @@ import type { Context } from './use-cases/context.js'
  */
 export async function createContext(
   config: Config,
-  overrides: { clock?: Clock; random?: Random; store?: Store; hasher?: PasswordHasher } = {},
+  overrides: { clock?: Clock; random?: Random; store?: Store; hasher?: PasswordHasher; logStream?: NodeJS.WritableStream } = {},
 ): Promise<{ ctx: Context; attention: string[] }> {
   const { sealer, generatedKeyFile } = loadSealer(config)
   const store = overrides.store ?? (await openStore(config))
@@ -32,7 +33,15 @@ export async function createContext(
   const notifier = config.databaseUrl.startsWith('sqlite:')
     ? new InProcessNotifier()
     : new PostgresNotifier(config.databaseUrl, { onError: (error) => process.stderr.write(`countersign: notifier: ${error.message}\n`) })
-  const ctx: Context = { store, clock: overrides.clock ?? systemClock, random: overrides.random ?? cryptoRandom, hasher, sealer, config, notifier }
+  const clock = overrides.clock ?? systemClock
+  const random = overrides.random ?? cryptoRandom
+  let delivery: Context['delivery']
+  try {
+    delivery = createDelivery(config, { store: () => store, clock, random, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) })
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  const ctx: Context = { store, clock, random, hasher, sealer, config, notifier, delivery }
   return { ctx, attention: attentionLines(config, generatedKeyFile) }
 }
 
@@ -74,7 +83,10 @@ export function startHousekeeping(ctx: Context): () => void {
     await ctx.store.flows.deleteExpired(now)
     await ctx.store.sessions.deleteExpired(now)
     await ctx.store.devices.deleteExpiredPending(now)
+    await ctx.store.oidc.deleteExpired(now)
     await ctx.store.rateLimits.deleteBefore(new Date(now.getTime() - 10 * MINUTE_MS))
+    await ctx.store.oneTimeCodes.deleteExpired(now)
+    await ctx.store.sendBudgets.deleteBefore(new Date(now.getTime() - 2 * 24 * 60 * MINUTE_MS))
   }
   const timer = setInterval(() => void run().catch(() => {}), 5 * MINUTE_MS)
   timer.unref()

@@ -7,6 +7,7 @@ import { Layout } from './components/layout'
 import { initialLanguage, LanguageContext, rememberLanguage, useT, type Language } from './i18n'
 import { AccountSecurity } from './pages/account-security'
 import { AdminRoutes } from './pages/admin/index'
+import { DevOutbox } from './pages/dev-outbox'
 import { EnrolmentDialog } from './pages/enrolment'
 import { SignIn } from './pages/sign-in'
 import { isAdmin, SessionContext, useSession } from './session'
@@ -71,6 +72,7 @@ function Routes() {
   return (
     <Router>
       <Route path="/sign-in" component={SignIn} />
+      <Route path="/dev/outbox" component={DevOutbox} />
       <Route path="/account/security" component={signedIn(AccountSecurity)} />
       <Route path="/admin/*" component={signedIn(AdminRoutes, true)} />
       <Route path="/admin" component={signedIn(AdminRoutes, true)} />

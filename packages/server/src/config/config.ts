@@ -13,6 +13,16 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const configSchema = z.strictObject({
   /** Public URL of this server: the origin for CSRF checks and cookie security; later the OIDC issuer. */
   publicUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  /**
+   * Forward auth: the parent domain the session cookie is shared with (`example.com` covers
+   * `auth.example.com` and `app.example.com`), so a proxy's auth request carries it. Unset: a
+   * host-only cookie (`__Host-` on https). Set: `Domain=` and the `__Secure-` prefix on https.
+   */
+  cookieDomain: z
+    .string()
+    .toLowerCase()
+    .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, 'must be a domain name such as example.com')
+    .optional(),
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(3000),
   /** SQLite by default (F-X-4): `sqlite:<file>`; `postgres://…` for several instances on one database. */
@@ -32,9 +42,29 @@ export const configSchema = z.strictObject({
   webDir: z.string().optional(),
   /** `base64` or `id:base64[,id:base64…]` (first one seals): 32-byte keys for secrets at rest. */
   secretsKey: z.string().min(32).optional(),
-  /** Unset: e-mail goes to the development outbox. */
-  smtpUrl: z.string().optional(),
+  /**
+   * Unset: e-mail goes to the development outbox. `smtp://user:pass@host:587` upgrades with
+   * STARTTLS when the server offers it; `smtps://…:465` is TLS from the start; `?requireTLS=true`
+   * refuses to send without STARTTLS.
+   */
+  smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The sender of every e-mail, e.g. `Countersign <no-reply@example.com>`. */
+  smtpFrom: z.string().min(3).max(200).default('Countersign <no-reply@countersign.invalid>'),
+  /** Where text messages go (F-OTP-5): the development `outbox`, Twilio's Messages API, or a signed JSON `webhook`. */
   smsProvider: z.enum(['outbox', 'twilio', 'webhook']).default('outbox'),
+  /** Twilio: the account SID (`AC…`), its auth token, and the sending number (E.164) or Messaging Service SID (`MG…`). */
+  twilioAccountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+  twilioAuthToken: z.string().min(16).optional(),
+  twilioFrom: z.string().regex(/^(\+[1-9][0-9]{7,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID').optional(),
+  /** Twilio's API base URL; tests point it at a local server that speaks the same API. */
+  twilioBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  /** Webhook SMS: the URL that receives `{"to","text"}` and the secret that signs it (HMAC-SHA-256 over timestamp and body). */
+  smsWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  smsWebhookSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How long one provider call (SMS API, webhook, SMTP) may take before it counts as failed. */
+  deliveryTimeoutMs: int(500, 120_000).default(10_000),
+  /** Codes sent (SMS and e-mail) per organisation per day, so nobody can run up the SMS bill (BF-11). */
+  codeSendsPerOrganisationPerDay: int(1, 10_000_000).default(2000),
   /** `1`: create the demo organisation on an empty database. Default on outside production. */
   demo: flag.optional(),
   /** Bootstrap admin API token, staff level, accepted while set. */
@@ -55,6 +85,12 @@ export const configSchema = z.strictObject({
   rateLimitCodePerMinute: int(1, 1_000_000).default(60),
   /** Largest request body in bytes. */
   bodyLimitBytes: int(1024, 1_048_576).default(16_384),
+}).superRefine((config, issue) => {
+  // A browser drops a cookie whose Domain does not cover the host that sets it (RFC 6265 §5.3).
+  const host = new URL(config.publicUrl).hostname
+  if (config.cookieDomain !== undefined && host !== config.cookieDomain && !host.endsWith(`.${config.cookieDomain}`)) {
+    issue.addIssue({ code: 'custom', path: ['cookieDomain'], message: `must be the public URL's host (${host}) or a parent domain of it` })
+  }
 })
 
 export type Config = Readonly<z.infer<typeof configSchema>>

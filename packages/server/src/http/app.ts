@@ -11,10 +11,14 @@ import { isStoreUnavailable } from '../store/store.js'
 import { Cookies } from './cookies.js'
 import { Router, type Guards } from './router.js'
 import { accountRoutes } from './routes/account.js'
+import { codeRoutes } from './routes/codes.js'
 import { adminRoutes } from './routes/admin.js'
+import { forwardAuthRoutes } from './routes/forward-auth.js'
 import { healthRoutes } from './routes/health.js'
 import { signInRoutes } from './routes/sign-in.js'
 import { wantsPage, webPages } from './routes/web-pages.js'
+import { oidcRoutes } from './routes/oidc.js'
+import { oidcClientRoutes } from './routes/oidc-clients.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -87,7 +91,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
       })
     },
   })
-  const cookies = new Cookies(ctx.config.publicUrl)
+  const cookies = new Cookies(ctx.config.publicUrl, ctx.config.cookieDomain)
   const publicOrigin = new URL(ctx.config.publicUrl).origin
   const https = ctx.config.publicUrl.startsWith('https://')
 
@@ -114,6 +118,9 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
     reply.header('Cache-Control', 'no-store')
     reply.header('Vary', 'Accept-Language, Cookie, Origin')
     if (SAFE_METHODS.has(request.method)) return
+    // The OpenID Connect endpoints are called across origins by design (token requests, logout
+    // forms) and protect themselves: client authentication, PKCE, the logout form's own token.
+    if (request.url.startsWith('/oidc/')) return
     // CSRF (API.md): an unsafe request from a browser must come from our own origin. A bearer
     // client without our cookies is not a browser; a request without cookies, Origin or
     // Sec-Fetch-Site is curl. A request that carries a cookie is checked whatever else it says.
@@ -154,6 +161,8 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
     })
   })
   const webIndex = await webPages(app, ctx.config.webDir)
+  // The provider's pages wear the web UI's stylesheet when the UI is built.
+  await oidcRoutes(app, ctx, cookies, { stylesheet: /href="(\/assets\/[^"]+\.css)"/.exec(webIndex ?? '')?.[1] ?? null, meta: requestMeta })
   app.setNotFoundHandler((request, reply) => {
     if (webIndex && wantsPage(request)) return reply.status(404).type('text/html; charset=utf-8').send(webIndex)
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: translate(request.language ?? 'en', 'error.notFound') } })
@@ -182,7 +191,10 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
   healthRoutes(router, ctx)
   signInRoutes(router, ctx, cookies)
   accountRoutes(router, ctx, cookies)
+  codeRoutes(router, ctx, cookies)
   adminRoutes(router, ctx)
+  oidcClientRoutes(router, ctx)
+  forwardAuthRoutes(router, ctx, cookies)
   router.route(
     { method: 'GET', url: '/api/v1/openapi.json', summary: 'This document', tag: 'meta', access: 'none', responses: { 200: { description: 'OpenAPI 3.1' } } },
     async () => router.openApi({ title: 'Countersign', version: '1', serverUrl: ctx.config.publicUrl }),

@@ -4,17 +4,26 @@ export type CookieKind = 'session' | 'flow' | 'remember'
 
 /**
  * Cookie names and attributes (API.md, SC-06): HttpOnly, SameSite=Lax, Path=/, no Domain;
- * on https also Secure with the `__Host-` prefix.
+ * on https also Secure with the `__Host-` prefix. With a cookie domain (forward auth), the session
+ * cookie alone gets `Domain=` and, on https, the `__Secure-` prefix, since `__Host-` forbids a
+ * Domain (RFC 6265bis §4.1.3); the flow and remember-browser cookies stay on this host.
  */
 export class Cookies {
   readonly #secure: boolean
-  constructor(publicUrl: string) {
+  readonly #domain: string | undefined
+  constructor(publicUrl: string, cookieDomain?: string) {
     this.#secure = publicUrl.startsWith('https://')
+    this.#domain = cookieDomain
   }
 
   name(kind: CookieKind): string {
     const base = kind === 'session' ? 'cs_session' : kind === 'flow' ? 'cs_flow' : 'cs_remember'
-    return this.#secure ? `__Host-${base}` : base
+    if (!this.#secure) return base
+    return this.#domainOf(kind) ? `__Secure-${base}` : `__Host-${base}`
+  }
+
+  #domainOf(kind: CookieKind): string | undefined {
+    return kind === 'session' ? this.#domain : undefined
   }
 
   read(request: FastifyRequest, kind: CookieKind): string | undefined {
@@ -32,11 +41,13 @@ export class Cookies {
       sameSite: 'lax',
       path: '/',
       secure: this.#secure,
+      ...(this.#domainOf(kind) ? { domain: this.#domainOf(kind) } : {}),
       ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds } : {}),
     })
   }
 
   clear(reply: FastifyReply, kind: CookieKind): void {
-    reply.clearCookie(this.name(kind), { httpOnly: true, sameSite: 'lax', path: '/', secure: this.#secure })
+    const domain = this.#domainOf(kind)
+    reply.clearCookie(this.name(kind), { httpOnly: true, sameSite: 'lax', path: '/', secure: this.#secure, ...(domain ? { domain } : {}) })
   }
 }

@@ -1,8 +1,10 @@
-import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
+import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { KyselyOidcStore, type OidcStore, type OidcTables } from './oidc-store.js'
 import { passwordDelayMs } from '../domain/lockout.js'
 import { usernameKey } from '../domain/username.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
+import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 import type { Tables } from './sqlite/schema.js'
 import type {
   Account,
@@ -22,7 +24,11 @@ import type {
   Lockout,
   LockoutStore,
   NewAuditEvent,
+  OneTimeCode,
+  OneTimeCodeStore,
   Organisation,
+  OutboxMessage,
+  OutboxStore,
   OrganisationSettingsPatch,
   OrganisationStore,
   PasswordThrottleStore,
@@ -30,6 +36,7 @@ import type {
   RememberedBrowser,
   RememberedBrowserStore,
   Role,
+  SendBudgetStore,
   Session,
   SessionStore,
   SignInFlow,
@@ -63,6 +70,7 @@ function toOrganisation(row: Selectable<Tables['organisations']>): Organisation 
     codeTtlMinutes: Number(row.code_ttl_minutes),
     autoUnlockMinutes: row.auto_unlock_minutes === null ? null : Number(row.auto_unlock_minutes),
     linkWithSms: Boolean(row.link_with_sms),
+    allowedOrigins: JSON.parse(row.allowed_origins) as AllowedOrigin[],
     createdAt: date(row.created_at),
   }
 }
@@ -164,6 +172,7 @@ class Organisations implements OrganisationStore {
         code_ttl_minutes: org.codeTtlMinutes,
         auto_unlock_minutes: org.autoUnlockMinutes,
         link_with_sms: org.linkWithSms ? 1 : 0,
+        allowed_origins: JSON.stringify(org.allowedOrigins),
         created_at: ms(org.createdAt),
       })
       .execute()
@@ -194,6 +203,7 @@ class Organisations implements OrganisationStore {
     if (patch.codeTtlMinutes !== undefined) values.code_ttl_minutes = patch.codeTtlMinutes
     if (patch.autoUnlockMinutes !== undefined) values.auto_unlock_minutes = patch.autoUnlockMinutes
     if (patch.linkWithSms !== undefined) values.link_with_sms = patch.linkWithSms ? 1 : 0
+    if (patch.allowedOrigins !== undefined) values.allowed_origins = JSON.stringify(patch.allowedOrigins)
     if (Object.keys(values).length > 0) {
       await this.db.updateTable('organisations').set(values).where('id', '=', id).execute()
     }
@@ -781,6 +791,94 @@ class RateLimits implements RateLimitStore {
   }
 }
 
+function toOneTimeCode(row: Selectable<Tables['one_time_codes']>): OneTimeCode {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    purpose: row.purpose as CodePurpose,
+    channel: row.channel as CodeChannel,
+    destination: row.destination,
+    flowId: row.flow_id,
+    codeHmac: Buffer.from(row.code_hmac),
+    createdAt: date(row.created_at),
+    expiresAt: date(row.expires_at),
+  }
+}
+
+class OneTimeCodes implements OneTimeCodeStore {
+  constructor(private readonly db: Db) {}
+  async issue(code: OneTimeCode, cooldownMs: number) {
+    const created = ms(code.createdAt)
+    // One statement: replace the previous code of this purpose only when the cool-down has passed.
+    const result = await sql<{ id: string }>`
+      INSERT INTO one_time_codes (id, account_id, purpose, channel, destination, flow_id, code_hmac, created_at, expires_at)
+      VALUES (${code.id}, ${code.accountId}, ${code.purpose}, ${code.channel}, ${code.destination}, ${code.flowId}, ${code.codeHmac}, ${created}, ${ms(code.expiresAt)})
+      ON CONFLICT (account_id, purpose) DO UPDATE SET
+        id = excluded.id, channel = excluded.channel, destination = excluded.destination, flow_id = excluded.flow_id,
+        code_hmac = excluded.code_hmac, created_at = excluded.created_at, expires_at = excluded.expires_at
+      WHERE one_time_codes.created_at <= ${created - cooldownMs}
+      RETURNING id`.execute(this.db)
+    if (result.rows[0]) return { issued: true as const }
+    const existing = await this.find(code.accountId, code.purpose)
+    return { issued: false as const, retryAt: new Date((existing?.createdAt.getTime() ?? created) + cooldownMs) }
+  }
+  async find(accountId: string, purpose: CodePurpose) {
+    const row = await this.db.selectFrom('one_time_codes').selectAll().where('account_id', '=', accountId).where('purpose', '=', purpose).executeTakeFirst()
+    return row && toOneTimeCode(row)
+  }
+  async consume(id: string, now: Date) {
+    const row = await this.db.deleteFrom('one_time_codes').where('id', '=', id).where('expires_at', '>', ms(now)).returningAll().executeTakeFirst()
+    return row && toOneTimeCode(row)
+  }
+  async revoke(id: string) {
+    return changes(await this.db.deleteFrom('one_time_codes').where('id', '=', id).executeTakeFirst()) === 1
+  }
+  async deleteExpired(now: Date) {
+    return changes(await this.db.deleteFrom('one_time_codes').where('expires_at', '<=', ms(now)).executeTakeFirst())
+  }
+}
+
+class SendBudgets implements SendBudgetStore {
+  constructor(private readonly db: Db) {}
+  async take(key: string, windowStart: Date, limit: number) {
+    const start = ms(windowStart)
+    const result = await sql<{ count: number }>`
+      INSERT INTO send_budgets (key, window_start, count) VALUES (${key}, ${start}, 1)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN send_budgets.window_start = ${start} THEN send_budgets.count + 1 ELSE 1 END,
+        window_start = ${start}
+      WHERE send_budgets.window_start <> ${start} OR send_budgets.count < ${limit}
+      RETURNING count`.execute(this.db)
+    return result.rows.length === 1 && limit >= 1
+  }
+  async deleteBefore(windowStart: Date) {
+    return changes(await this.db.deleteFrom('send_budgets').where('window_start', '<', ms(windowStart)).executeTakeFirst())
+  }
+}
+
+class Outbox implements OutboxStore {
+  constructor(private readonly db: Db) {}
+  async append(message: Omit<OutboxMessage, 'id'>) {
+    await this.db
+      .insertInto('outbox')
+      .values({ channel: message.channel, recipient: message.to, subject: message.subject, text: message.text, sent_at: ms(message.sentAt) })
+      .execute()
+  }
+  async list(to: string | undefined, limit: number) {
+    let query = this.db.selectFrom('outbox').selectAll()
+    if (to !== undefined) query = query.where('recipient', '=', to)
+    const rows = await query.orderBy('seq', 'desc').limit(limit).execute()
+    return rows.map((row) => ({
+      id: String(row.seq),
+      channel: row.channel as OutboxMessage['channel'],
+      to: row.recipient,
+      subject: row.subject,
+      text: row.text,
+      sentAt: date(row.sent_at),
+    }))
+  }
+}
+
 /** A Store over any Kysely database with the Countersign schema. */
 export class KyselyStore implements Store {
   readonly organisations: OrganisationStore
@@ -795,6 +893,10 @@ export class KyselyStore implements Store {
   readonly audit: AuditStore
   readonly apiTokens: ApiTokenStore
   readonly rateLimits: RateLimitStore
+  readonly oneTimeCodes: OneTimeCodeStore
+  readonly sendBudgets: SendBudgetStore
+  readonly outbox: OutboxStore
+  readonly oidc: OidcStore
 
   constructor(
     private readonly db: Db,
@@ -812,6 +914,10 @@ export class KyselyStore implements Store {
     this.audit = new Audit(db)
     this.apiTokens = new ApiTokens(db)
     this.rateLimits = options.rateLimits ?? new RateLimits(db)
+    this.oneTimeCodes = new OneTimeCodes(db)
+    this.sendBudgets = new SendBudgets(db)
+    this.outbox = new Outbox(db)
+    this.oidc = new KyselyOidcStore(db as unknown as Kysely<OidcTables>)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

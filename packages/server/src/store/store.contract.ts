@@ -11,7 +11,7 @@ async function seedAccount(store: Store, overrides: Partial<Account> = {}): Prom
   const orgId = newId(cryptoRandom)
   await store.organisations.create({
     id: orgId, slug: `org-${orgId.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['totp'],
-    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, createdAt: now,
+    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, allowedOrigins: [], createdAt: now,
   })
   const account: Account = {
     id: newId(cryptoRandom), organisationId: orgId, username: `user-${newId(cryptoRandom)}`, email: 'u@example.test', phone: null,
@@ -215,6 +215,16 @@ export function describeStoreContract(backend: string, openStore: () => Promise<
       assert.equal(await store.sessions.removeAllForAccount(account.id, ids[0]), 2)
       assert.ok(await store.sessions.get(ids[0]!))
       assert.equal(await store.sessions.deleteExpired(later(1000)), 1)
+    })
+
+    it('F-INT-2: an organisation keeps its allowed origins (none at first) through an update', async () => {
+      const store = await open()
+      const account = await seedAccount(store)
+      assert.deepEqual((await store.organisations.get(account.organisationId!))!.allowedOrigins, [])
+      const origins = [{ origin: 'https://app.example.com', requireSecondFactor: false }, { origin: 'https://payroll.example.com:8443', requireSecondFactor: true }]
+      const updated = await store.organisations.update(account.organisationId!, { allowedOrigins: origins })
+      assert.deepEqual(updated!.allowedOrigins, origins)
+      assert.deepEqual((await store.organisations.list()).find((o) => o.id === account.organisationId)!.allowedOrigins, origins)
     })
   })
 }

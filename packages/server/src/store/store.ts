@@ -1,5 +1,7 @@
-import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
+import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
+import type { OidcStore } from './oidc-store.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
+import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 
 /*
  * The storage port: the list of things the product does to its data. Each method that guards a
@@ -22,6 +24,8 @@ export interface Organisation {
   codeTtlMinutes: number
   autoUnlockMinutes: number | null
   linkWithSms: boolean
+  /** Origins of applications behind forward auth, each possibly asking for a second factor. */
+  allowedOrigins: AllowedOrigin[]
   createdAt: Date
 }
 
@@ -36,6 +40,7 @@ export type OrganisationSettingsPatch = Partial<
     | 'codeTtlMinutes'
     | 'autoUnlockMinutes'
     | 'linkWithSms'
+    | 'allowedOrigins'
   >
 >
 
@@ -321,6 +326,61 @@ export interface RateLimitStore {
   deleteBefore(windowStart: Date): Promise<number>
 }
 
+/** A code sent by SMS or e-mail (F-OTP-1): only its HMAC is kept (SR-04). */
+export interface OneTimeCode {
+  id: string
+  accountId: string
+  purpose: CodePurpose
+  channel: CodeChannel
+  /** Where it was sent: the phone or address being verified, or the account's own. */
+  destination: string
+  /** The sign-in flow it belongs to (RR-06); `null` for account changes. */
+  flowId: string | null
+  codeHmac: Buffer
+  createdAt: Date
+  expiresAt: Date
+}
+
+export interface OneTimeCodeStore {
+  /**
+   * Stores a new code for its account and purpose, replacing the previous one (F-OTP-2: only the
+   * last code sent is valid), unless that one was created less than `cooldownMs` ago. One guarded
+   * upsert, so two parallel sends cannot both pass the cool-down.
+   */
+  issue(code: OneTimeCode, cooldownMs: number): Promise<{ issued: true } | { issued: false; retryAt: Date }>
+  find(accountId: string, purpose: CodePurpose): Promise<OneTimeCode | undefined>
+  /** Deletes and returns a code if it is still unexpired (DELETE … RETURNING); exactly one racer wins. */
+  consume(id: string, now: Date): Promise<OneTimeCode | undefined>
+  /** Forgets a code on purpose (a failed send, a cancelled change). */
+  revoke(id: string): Promise<boolean>
+  deleteExpired(now: Date): Promise<number>
+}
+
+export interface SendBudgetStore {
+  /**
+   * Takes one send from a fixed-window budget if fewer than `limit` were taken in the window that
+   * starts at `windowStart`; `false` when the budget is spent. One statement (BF-11).
+   */
+  take(key: string, windowStart: Date, limit: number): Promise<boolean>
+  deleteBefore(windowStart: Date): Promise<number>
+}
+
+/** A message kept by the development outbox (F-OTP-5). */
+export interface OutboxMessage {
+  id: string
+  channel: 'sms' | 'email'
+  to: string
+  subject: string | null
+  text: string
+  sentAt: Date
+}
+
+export interface OutboxStore {
+  append(message: Omit<OutboxMessage, 'id'>): Promise<void>
+  /** Newest first; `to` filters on the exact address or number. */
+  list(to: string | undefined, limit: number): Promise<OutboxMessage[]>
+}
+
 export interface Store {
   readonly organisations: OrganisationStore
   readonly accounts: AccountStore
@@ -334,6 +394,11 @@ export interface Store {
   readonly audit: AuditStore
   readonly apiTokens: ApiTokenStore
   readonly rateLimits: RateLimitStore
+  readonly oneTimeCodes: OneTimeCodeStore
+  readonly sendBudgets: SendBudgetStore
+  readonly outbox: OutboxStore
+  /** The OpenID Connect provider's clients, records and keys (issue 7). */
+  readonly oidc: OidcStore
   /** Runs `work` in one transaction: all its writes land, or none. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
   /** True when the database answers (readiness). */

@@ -132,6 +132,7 @@ export async function startTestApp(
   const clock = new ManualClock('2026-11-25T10:00:05Z')
   const { ctx } = await createContext(config, {
     clock,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     hasher: createPasswordHasher({ parameters: { memoryKiB: config.argon2MemoryKib, timeCost: config.argon2TimeCost }, queueLimit: config.hashQueueLimit ?? 10_000, ...(config.hashConcurrency ? { concurrency: config.hashConcurrency } : {}) }),
   })
   const app = await buildApp(ctx, options.logStream ? { log: true, logStream: options.logStream } : {})

@@ -2,6 +2,7 @@ import type { MethodKind } from '@countersign/protocol'
 import { CountersignError } from '../domain/errors.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
 import { recordEvent } from './audit.js'
+import { sendSecurityNotice } from './security-notices.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { checkPassword } from './password-check.js'
 import { describeDevice } from './devices.js'
@@ -28,7 +29,7 @@ export async function securityOverview(ctx: Context, auth: Authenticated) {
   const requirement = policyRequirement({ account, organisationPolicy: organisation?.policy ?? null })
   return {
     method: account.preferredMethod,
-    availableMethods: availableMethods(devices),
+    availableMethods: availableMethods(devices, account),
     allowedMethods: organisation?.allowedMethods ?? [],
     twoFactorEnabled: account.twoFactorEnabled,
     devices: devices.map(describeDevice),
@@ -76,11 +77,14 @@ export async function setPreferredMethod(ctx: Context, auth: Authenticated, meth
   requireRecentSignIn(ctx, auth)
   const devices = await ctx.store.devices.listActive(auth.account.id)
   const allowed = auth.organisation?.allowedMethods ?? []
-  if (!availableMethods(devices).includes(method) || (auth.organisation && !allowed.includes(method))) {
+  // SMS and e-mail may be chosen without a device: SMS without a number is F-OTP-4.
+  const choosable = [...availableMethods(devices, auth.account), 'sms', 'email']
+  if (!choosable.includes(method) || (auth.organisation && !allowed.includes(method))) {
     throw new CountersignError('INVALID_REQUEST', { field: 'method', detail: 'method is not set up' })
   }
   await ctx.store.accounts.update(auth.account.id, { preferredMethod: method })
   await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'method.changed', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { method } })
+  if (auth.account.preferredMethod !== method) await sendSecurityNotice(ctx, auth.account, 'method_changed', meta)
 }
 
 /** Turns 2FA on or off for oneself where the policy makes it optional (F-SET-4). */
@@ -90,7 +94,7 @@ export async function setTwoFactor(ctx: Context, auth: Authenticated, enabled: b
   if (account.role === 'staff' || account.twoFactorOverride !== 'default' || organisation?.policy !== 'optional') {
     throw new CountersignError('FORBIDDEN', { detail: 'the policy decides' })
   }
-  if (enabled && (await ctx.store.devices.countActive(account.id)) === 0) {
+  if (enabled && availableMethods(await ctx.store.devices.listActive(account.id), account).length === 0) {
     throw new CountersignError('INVALID_REQUEST', { field: 'enabled', detail: 'set up a method first' })
   }
   await ctx.store.accounts.update(account.id, { twoFactorEnabled: enabled, factorsChangedAt: ctx.clock.now() })

@@ -7,6 +7,7 @@ import { newId, newToken } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
 import type { Account, Organisation, OrganisationSettingsPatch } from '../store/store.js'
 import { recordEvent } from './audit.js'
+import { sendSecurityNotice } from './security-notices.js'
 import { inTransaction, type AdminActor, type Context, type RequestMeta } from './context.js'
 import { describeDevice, removeDevice } from './devices.js'
 import { availableMethods } from './second-factor.js'
@@ -28,6 +29,7 @@ export function describeOrganisation(org: Organisation) {
     codeTtlMinutes: org.codeTtlMinutes,
     autoUnlockMinutes: org.autoUnlockMinutes,
     linkWithSms: org.linkWithSms,
+    allowedOrigins: org.allowedOrigins,
     createdAt: org.createdAt.toISOString(),
   }
 }
@@ -42,7 +44,7 @@ function ensureStaff(actor: AdminActor) {
   if (actor.kind !== 'staff') throw new CountersignError('FORBIDDEN')
 }
 
-async function organisationOrNotFound(ctx: Context, actor: AdminActor, id: string) {
+export async function organisationOrNotFound(ctx: Context, actor: AdminActor, id: string) {
   const org = (await ctx.store.organisations.get(id)) ?? (await ctx.store.organisations.getBySlug(id))
   if (!org) throw new CountersignError('NOT_FOUND')
   ensureOrganisation(actor, org.id)
@@ -75,6 +77,7 @@ export async function createOrganisation(
     codeTtlMinutes: 20,
     autoUnlockMinutes: null,
     linkWithSms: false,
+    allowedOrigins: [],
     createdAt: ctx.clock.now(),
   }
   await inTransaction(ctx, async (tx) => {
@@ -172,7 +175,7 @@ async function summarise(ctx: Context, account: Account, org: Organisation | nul
   const lockout = await ctx.store.lockouts.get(account.id)
   const bypass = await ctx.store.bypassGrants.findUsable(account.id, ctx.clock.now())
   const requirement = policyRequirement({ account, organisationPolicy: org?.policy ?? null })
-  const methods = availableMethods(devices)
+  const methods = availableMethods(devices, account)
   return {
     id: account.id,
     username: account.username,
@@ -274,6 +277,8 @@ export async function grantBypass(ctx: Context, actor: AdminActor, id: string, i
     await tx.store.bypassGrants.create(grant)
     await recordEvent(tx.store, now, meta, { event: 'bypass.granted', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, reason: input.reason ?? null, details: { expiresAt: grant.expiresAt.toISOString() } })
   })
+  // F-POL-7, T9: the user is told at grant; the admin's browser and IP are in the notice.
+  await sendSecurityNotice(ctx, account, 'bypass_granted', meta)
   return { expiresAt: grant.expiresAt.toISOString() }
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
+import type { Delivery } from '../delivery/delivery.js'
 import type { SecretSealer } from '../crypto/secret-sealer.js'
 import type { Clock, Random } from '../domain/clock.js'
 import type { Notifier } from '../realtime/notifier.js'
@@ -15,6 +16,8 @@ export interface Context {
   readonly config: Config
   /** Wakes waiters on every instance (push approvals, pairing); in-process on SQLite. */
   readonly notifier: Notifier
+  /** E-mail and text messages (F-OTP-5); sends happen after the commit, never inside a transaction. */
+  readonly delivery: Delivery
 }
 
 /** Where a request came from, for audit events and sessions. Untrusted text, stored bounded. */

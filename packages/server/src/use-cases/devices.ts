@@ -5,11 +5,19 @@ import { policyRequirement } from '../domain/sign-in/second-factor-requirement.j
 import { amrFor } from '../domain/sign-in/sign-in-flow.js'
 import { newId } from '../domain/tokens.js'
 import { qrCodeDataUrl } from '../presentation/qr-code.js'
-import type { Device, DeviceKind } from '../store/store.js'
+import { hasVerifiedPhone } from '../domain/phone-number.js'
+import type { Account, Device, DeviceKind, Organisation } from '../store/store.js'
 import { recordEvent } from './audit.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
-import { seedBinding } from './second-factor.js'
+import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
+import { availableMethods, seedBinding, verifySecondFactor } from './second-factor.js'
+import { sendSecurityNotice } from './security-notices.js'
 import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+
+/** F-TOTP-5 applies when the organisation asks for it and the account has a verified number. */
+function linkNeedsSms(organisation: Organisation | null, account: Account): boolean {
+  return Boolean(organisation?.linkWithSms && hasVerifiedPhone(account))
+}
 
 /** A pending device is forgotten after 10 minutes if never confirmed (RB-06). */
 export const PENDING_DEVICE_MS = 10 * MINUTE_MS
@@ -59,7 +67,13 @@ export async function startTotpDevice(ctx: Context, auth: Authenticated, input: 
   })
   const uri = otpauthUri({ issuer: organisation?.name ?? 'Countersign', accountName: account.username, secret })
   await recordEvent(ctx.store, now, meta, { event: 'device.link_started', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { deviceId: id, kind: device.kind } })
+  // F-TOTP-5 (organisation option): linking also sends a confirmation SMS to the verified number;
+  // "Link now" then needs both codes. Without a verified number there is nothing to send it to.
+  const sms = linkNeedsSms(organisation, account)
+    ? await issueAndSendCode(ctx, { account, organisation, purpose: 'link_confirm', channel: 'sms', destination: account.phone!, flowId: id }, meta)
+    : null
   return {
+    ...(sms ? { smsCodeRequired: true, smsSentTo: sms.sentTo } : { smsCodeRequired: false }),
     deviceId: id,
     otpauthUri: uri,
     secret: toBase32(secret),
@@ -74,7 +88,7 @@ export async function startTotpDevice(ctx: Context, auth: Authenticated, input: 
  * code's step is recorded so it cannot sign in again (RR-04). In a forced-enrolment session this
  * completes the enrolment: the restricted session is replaced by a full one.
  */
-export async function confirmDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; code: string }, meta: RequestMeta) {
+export async function confirmDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; code: string; smsCode?: string | undefined }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
   const { account, organisation } = auth
   const now = ctx.clock.now()
@@ -88,6 +102,15 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
   if (!check.ok) {
     await recordEvent(ctx.store, now, meta, { event: 'device.confirmation_failed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, reason: check.reason, details: { deviceId: device.id } })
     throw new CountersignError('CODE_INVALID')
+  }
+  if (linkNeedsSms(organisation, account)) {
+    // F-TOTP-5: the SMS code of this very linking, on the one lockout counter (F-LOGIN-4).
+    await verifySecondFactor(
+      ctx,
+      { account, organisation, method: 'sms', code: input.smsCode, check: (tx) => checkStoredCode(tx, { accountId: account.id, purpose: 'link_confirm', code: input.smsCode, accept: (stored) => stored.flowId === device.id }) },
+      meta,
+      async () => undefined,
+    )
   }
   const limit = organisation?.deviceLimit ?? 5
   const replacement = await inTransaction(ctx, async (tx) => {
@@ -118,6 +141,7 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
     return replacement
   })
   const linked = await ctx.store.devices.get(account.id, device.id)
+  await sendSecurityNotice(ctx, account, 'device_linked', meta)
   return { device: describeDevice(linked!), replacement }
 }
 
@@ -156,10 +180,14 @@ export async function removeDevice(
     const now = ctx.clock.now()
     const remaining = await tx.store.devices.countActive(account.id)
     // Counted after the removal, in the transaction: two parallel removals cannot both pass.
-    if (lastFactorRequired && remaining === 0) throw new CountersignError('LAST_FACTOR_REQUIRED')
-    await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 ? { preferredMethod: null } : {}) })
+    // A verified phone, or e-mail codes chosen as the method, are factors too (F-SET-2).
+    const codesRemain = availableMethods([], account).length > 0
+    if (lastFactorRequired && remaining === 0 && !codesRemain) throw new CountersignError('LAST_FACTOR_REQUIRED')
+    const otherMethod = hasVerifiedPhone(account) ? ('sms' as const) : null
+    await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 && (account.preferredMethod === 'totp' || account.preferredMethod === null) ? { preferredMethod: otherMethod } : {}) })
     await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
     const endedSessions = await tx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
     await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
   })
+  await sendSecurityNotice(ctx, account, 'device_removed', meta)
 }

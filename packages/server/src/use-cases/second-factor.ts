@@ -5,12 +5,25 @@ import { checkTotpCode, type TotpCheck } from '../domain/methods/totp.js'
 import type { Account, Device, Organisation } from '../store/store.js'
 import { recordEvent } from './audit.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
+import { checkSignInCode } from './one-time-codes.js'
+import { sendSecurityNotice } from './security-notices.js'
 
-/** The second-factor methods an account has set up, before the organisation's filter. */
-export function availableMethods(devices: readonly Device[]): MethodKind[] {
+/**
+ * The second-factor methods an account has set up, before the organisation's filter. SMS counts
+ * with a verified number, or when the user chose SMS without one (F-OTP-4: the code then goes to
+ * the e-mail address once, and a number must be registered after sign-in). E-mail counts when the
+ * user chose it: every account has an address, so counting it always would make forced enrolment
+ * (F-LOGIN-5) impossible wherever an organisation allows e-mail.
+ */
+export function availableMethods(
+  devices: readonly Device[],
+  account?: Pick<Account, 'phone' | 'phoneVerified' | 'preferredMethod'>,
+): MethodKind[] {
   const methods: MethodKind[] = []
   // An authenticator device also shows a TOTP code (F-PUSH-3), so both kinds offer `totp`.
   if (devices.some((d) => d.kind === 'totp' || d.kind === 'authenticator')) methods.push('totp')
+  if (account && ((account.phone && account.phoneVerified) || account.preferredMethod === 'sms')) methods.push('sms')
+  if (account && account.preferredMethod === 'email') methods.push('email')
   return methods
 }
 
@@ -57,7 +70,7 @@ async function autoUnlockIfDue(ctx: Context, account: Account, meta: RequestMeta
  */
 export async function verifySecondFactor<T>(
   ctx: Context,
-  input: { account: Account; organisation: Organisation | null; method: MethodKind | null; code: string | undefined },
+  input: VerifyInput,
   meta: RequestMeta,
   then: (tx: Context, result: { deviceId: string }) => Promise<T>,
 ): Promise<T> {
@@ -73,11 +86,29 @@ export async function verifySecondFactor<T>(
     await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'sign_in.rejected_locked', organisationId: account.organisationId, accountId: account.id, reason: 'account_locked', details: { method: input.method, step: 'second_factor' } })
     throw new CountersignError('ACCOUNT_LOCKED')
   }
-  if (outcome.kind === 'failed') throw new CountersignError('CODE_INVALID')
+  if (outcome.kind === 'failed') {
+    // F-POL-7: the user hears of the lock, after the commit; a failed e-mail never hides the answer.
+    if (outcome.locked) await sendSecurityNotice(ctx, account, 'account_locked', meta)
+    throw new CountersignError('CODE_INVALID')
+  }
   return outcome.value
 }
 
-type Attempt<T> = { kind: 'locked' } | { kind: 'failed' } | { kind: 'passed'; value: T }
+/**
+ * One attempt: the account, the method (`null`: not set up), the code, and for a sign-in the flow
+ * the code was sent for (RR-06). `check` replaces the method's own comparison for codes that are
+ * not sign-in codes (a phone or e-mail verification, F-SET-2), so those share the counter too.
+ */
+export interface VerifyInput {
+  account: Account
+  organisation: Organisation | null
+  method: MethodKind | null
+  code: string | undefined
+  flowId?: string
+  check?: (tx: Context) => Promise<Evaluation>
+}
+
+type Attempt<T> = { kind: 'locked' } | { kind: 'failed'; locked: boolean } | { kind: 'passed'; value: T }
 
 /**
  * Charges the attempt, compares the code; a failure is recorded and locks at the limit, a success
@@ -85,14 +116,18 @@ type Attempt<T> = { kind: 'locked' } | { kind: 'failed' } | { kind: 'passed'; va
  */
 async function attempt<T>(
   tx: Context,
-  input: { account: Account; organisation: Organisation | null; method: MethodKind | null; code: string | undefined },
+  input: VerifyInput,
   meta: RequestMeta,
   then: (tx: Context, result: { deviceId: string }) => Promise<T>,
 ): Promise<Attempt<T>> {
   const { account, organisation } = input
   const charge = await tx.store.lockouts.charge(account.id)
   if (!charge) return { kind: 'locked' }
-  const check = input.method ? await evaluate(tx, account, organisation, input.method, input.code) : ({ ok: false, reason: 'method_not_set_up' } as const)
+  const check = input.check
+    ? await input.check(tx)
+    : input.method
+      ? await evaluate(tx, account, organisation, input.method, input.code, input.flowId)
+      : ({ ok: false, reason: 'method_not_set_up' } as const)
   const now = tx.clock.now()
   const base = { organisationId: account.organisationId, accountId: account.id }
   if (check.ok) {
@@ -101,19 +136,22 @@ async function attempt<T>(
     return { kind: 'passed', value: await then(tx, { deviceId: check.deviceId }) }
   }
   await recordEvent(tx.store, now, meta, { ...base, event: 'sign_in.second_factor_failed', reason: check.reason, details: { method: input.method, attempt: charge.failures } })
+  let locked = false
   if (charge.failures >= charge.attemptLimit) {
     const until = lockedUntil({ now, failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
     if (await tx.store.lockouts.lockIfAtLimit(account.id, now, until)) {
+      locked = true
       await recordEvent(tx.store, now, meta, { ...base, event: 'account.locked', reason: 'too_many_failed_codes', details: { method: input.method, failures: charge.failures, lockedUntil: until?.toISOString() ?? null } })
     }
   }
-  return { kind: 'failed' }
+  return { kind: 'failed', locked }
 }
 
-type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }
+export type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }
 
 /** Compares a code with every device that can produce it; persists the used step (F-TOTP-2). */
-async function evaluate(ctx: Context, account: Account, organisation: Organisation | null, method: MethodKind, code: string | undefined): Promise<Evaluation> {
+async function evaluate(ctx: Context, account: Account, organisation: Organisation | null, method: MethodKind, code: string | undefined, flowId?: string): Promise<Evaluation> {
+  if (method === 'sms' || method === 'email') return checkSignInCode(ctx, account, method, code, flowId)
   if (method !== 'totp') return { ok: false, reason: 'method_not_set_up' }
   const now = ctx.clock.now()
   const devices = (await ctx.store.devices.listActive(account.id)).filter((d) => d.kind === 'totp' || d.kind === 'authenticator')

@@ -91,3 +91,11 @@ export function describeSession(auth: Authenticated) {
   }
 }
 
+/**
+ * True while the account is locked by wrong codes (F-LOGIN-4). A lock stops every pathway — OIDC,
+ * forward auth — also for a session made before the lock (BF-08, RB-08).
+ */
+export async function accountLocked(ctx: Context, accountId: string): Promise<boolean> {
+  const lockout = await ctx.store.lockouts.get(accountId)
+  return lockout.lockedAt !== null && (!lockout.lockedUntil || lockout.lockedUntil > ctx.clock.now())
+}

@@ -5,6 +5,7 @@ import { secondFactorRequirement, type Requirement } from '../domain/sign-in/sec
 import { amrFor, FLOW_LIFETIME_MS, offeredMethods, type FlowState } from '../domain/sign-in/sign-in-flow.js'
 import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
+import { hasVerifiedPhone } from '../domain/phone-number.js'
 import type { Account, Device, Organisation, SignInFlow, Store } from '../store/store.js'
 import { recordEvent } from './audit.js'
 import { boundedText, inTransaction, type Context, type RequestMeta } from './context.js'
@@ -32,7 +33,13 @@ export type SignInResult =
  */
 export async function passwordStep(
   ctx: Context,
-  input: { username: string; password: string; rememberToken: string | undefined },
+  input: {
+    username: string
+    password: string
+    rememberToken: string | undefined
+    /** An application asked for a second factor (OIDC `acr_values=mfa`, a protected host): no remembered browser, no bypass, no policy exemption skips it. */
+    requireSecondFactor?: boolean | undefined
+  },
   meta: RequestMeta,
 ): Promise<SignInResult> {
   const { store } = ctx
@@ -68,12 +75,14 @@ export async function passwordStep(
   const devices = await store.devices.listActive(account.id)
   const remembered = await findRememberedBrowser(ctx, account, organisation ?? null, input.rememberToken)
   const bypass = await store.bypassGrants.findUsable(account.id, now)
-  const requirement = secondFactorRequirement({
-    account,
-    organisationPolicy: organisation?.policy ?? null,
-    bypassUsable: bypass !== undefined,
-    browserRemembered: remembered !== null,
-  })
+  const requirement: Requirement = input.requireSecondFactor
+    ? { required: true, reason: 'requested_by_application' }
+    : secondFactorRequirement({
+        account,
+        organisationPolicy: organisation?.policy ?? null,
+        bypassUsable: bypass !== undefined,
+        browserRemembered: remembered !== null,
+      })
 
   return inTransaction(ctx, (tx) => decide(tx, { account, organisation: organisation ?? null, devices, requirement, bypassId: bypass?.id, remembered, meta }))
 }
@@ -130,7 +139,7 @@ async function decide(
   }
 
   const methods = offeredMethods({
-    available: availableMethods(input.devices),
+    available: availableMethods(input.devices, account),
     allowed: organisation?.allowedMethods ?? ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code'],
     preferred: account.preferredMethod,
   })
@@ -163,10 +172,10 @@ async function createFlow(ctx: Context, account: Account, state: Exclude<FlowSta
 }
 
 /** F-LOGIN-5 / F-POL-4: a flow in `awaiting_enrolment` and a session restricted to enrolment. */
-async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta): Promise<SignInResult> {
+async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta, amr: string[] = amrFor(null)): Promise<SignInResult> {
   const now = ctx.clock.now()
   const { flow, flowToken } = await createFlow(ctx, account, 'awaiting_enrolment', [], reason)
-  const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: now, restricted: true, meta })
+  const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr, authenticatedAt: now, restricted: true, meta })
   const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
   return { state: 'awaiting_enrolment', flow, flowToken, restricted: { auth: { session, account, organisation }, sessionToken: token }, reason }
 }
@@ -209,10 +218,16 @@ export async function secondFactorStep(
   const account = await store.accounts.get(flow.accountId)
   if (!account) throw new CountersignError('FLOW_EXPIRED')
   const organisation = account.organisationId ? ((await store.organisations.get(account.organisationId)) ?? null) : null
-  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code }, meta, async (tx) => {
+  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code, flowId: flow.id }, meta, async (tx) => {
     const now = tx.clock.now()
     if (!(await tx.store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
       throw new CountersignError('FLOW_EXPIRED')
+    }
+    // F-OTP-4: SMS without a verified number was answered by an e-mail code; a number must be
+    // registered and verified before anything else (a session restricted to enrolment).
+    if (input.method === 'sms' && !hasVerifiedPhone(account)) {
+      await recordEvent(tx.store, now, meta, { event: 'sign_in.phone_required', organisationId: account.organisationId, accountId: account.id, reason: 'sms_without_phone', details: { method: 'sms' } })
+      return enrolmentFlow(tx, account, 'phone_required', meta, amrFor('email'))
     }
     const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
     await tx.store.accounts.update(account.id, { lastSignInAt: now })

@@ -44,6 +44,30 @@ export function Field(props: InputProps & { label: string; value: string; onValu
   )
 }
 
+/** A labelled multi-line text field (for lists, one item per line). */
+export function TextAreaField(props: { label: string; value: string; onValue(value: string): void; hint?: string; error?: string | null; name?: string; rows?: number; required?: boolean }) {
+  const id = useId()
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-error` : ''].filter(Boolean).join(' ')
+  return (
+    <div class={`field${props.error ? ' field-invalid' : ''}`}>
+      <label for={id}>{props.label}</label>
+      {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}
+      <textarea
+        id={id}
+        name={props.name}
+        rows={props.rows ?? 3}
+        required={props.required}
+        spellcheck={false}
+        value={props.value}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={described || undefined}
+        onInput={(event) => props.onValue((event.currentTarget as HTMLTextAreaElement).value)}
+      />
+      {props.error ? <p class="field-error" id={`${id}-error`}>{props.error}</p> : null}
+    </div>
+  )
+}
+
 /** A labelled select. */
 export function SelectField<V extends string>(props: { label: string; value: V; options: { value: V; label: string }[]; onValue(value: V): void; hint?: string; disabled?: boolean }) {
   const id = useId()

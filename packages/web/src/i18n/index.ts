@@ -2,18 +2,22 @@ import { createContext } from 'preact'
 import { useContext } from 'preact/hooks'
 import { account } from './account'
 import { admin } from './admin'
+import { applications } from './applications'
 import { common } from './common'
+import { devOutbox } from './dev-outbox'
 import { signIn } from './sign-in'
 
 export type Language = 'en' | 'nl'
 export const languages: Language[] = ['en', 'nl']
 
-const areas = [common, signIn, account, admin] as const
+const areas = [common, signIn, account, admin, applications, devOutbox] as const
 export type MessageId =
   | keyof typeof common.en
   | keyof typeof signIn.en
   | keyof typeof account.en
   | keyof typeof admin.en
+  | keyof typeof applications.en
+  | keyof typeof devOutbox.en
 
 const messages: Record<Language, Record<string, string>> = {
   en: Object.assign({}, ...areas.map((a) => a.en)),

@@ -85,7 +85,7 @@ export function AccountSecurity() {
             <DevicesCard overview={overview} onChanged={load} adding={adding} onAdding={setAdding} />
             <BrowsersCard overview={overview} onChanged={load} />
             <ActivityCard events={activity} error={activityError} />
-            <ContactCard overview={overview} />
+            <ContactCard overview={overview} onChanged={load} />
           </ReauthenticationProvider>
         )}
       </div>

@@ -3,6 +3,7 @@ import { useLocation } from 'preact-iso'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
 import { Layout, useSignOut } from '../components/layout'
+import { PhoneSetup } from '../components/phone-setup'
 import { TotpSetup } from '../components/totp-setup'
 import { Button, Dialog, Loading, Notice } from '../components/ui'
 import { methodLabel, useT } from '../i18n'
@@ -21,14 +22,24 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
   const { reload } = useSession()
   const signOut = useSignOut()
   const [allowed, setAllowed] = useState<MethodKind[] | null>(null)
-  const [method, setMethod] = useState<MethodKind | null>(null)
+  // `sms` here means registering and verifying a mobile number (F-SET-2, F-OTP-4).
+  const [method, setMethod] = useState<MethodKind | null>(props.reason === 'phone_required' ? 'sms' : null)
+  const [phone, setPhone] = useState<'required' | 'offered' | null>(props.reason === 'phone_required' ? 'required' : null)
 
   useEffect(() => {
-    api<{ allowedMethods: MethodKind[] }>('GET', '/api/v1/account/security')
+    api<{ allowedMethods: MethodKind[]; method: MethodKind | null; phoneVerified: boolean }>('GET', '/api/v1/account/security')
       .then((overview) => {
         const usable = ENROLABLE.filter((m) => overview.allowedMethods.length === 0 || overview.allowedMethods.includes(m))
         setAllowed(usable)
-        if (usable.length === 1) setMethod(usable[0]!)
+        // F-OTP-4: after sign-in the answer says `phone_required`; after a reload the account tells
+        // (SMS chosen, no verified number), and otherwise SMS is one of the choices where allowed.
+        const phoneRequired = props.reason === 'phone_required' || (props.reason === undefined && overview.method === 'sms' && !overview.phoneVerified)
+        const smsAllowed = overview.allowedMethods.length === 0 || overview.allowedMethods.includes('sms')
+        const offered = phoneRequired ? 'required' : props.reason === undefined && smsAllowed ? 'offered' : null
+        setPhone(offered)
+        if (offered === 'required') setMethod('sms')
+        else if (usable.length === 1 && !offered) setMethod(usable[0]!)
+        else if (usable.length === 0 && offered) setMethod('sms')
       })
       .catch(() => setAllowed(ENROLABLE))
   }, [])
@@ -43,7 +54,7 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
   return (
     <Layout title={t('enrolment.title')}>
       <Dialog title={t('enrolment.title')} wide>
-        <p class="lead">{props.reason === 'one_time_bypass' ? t('enrolment.bypassLead') : t('enrolment.lead')}</p>
+        <p class="lead">{props.reason === 'one_time_bypass' ? t('enrolment.bypassLead') : phone === 'required' ? t('phone.enrolment.lead') : t('enrolment.lead')}</p>
         {allowed === null ? (
           <Loading />
         ) : method === null ? (
@@ -54,14 +65,24 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
                 {t(methodLabel(m))}
               </button>
             ))}
+            {phone ? (
+              <button type="button" class="choice" onClick={() => setMethod('sms')}>
+                {t('phone.enrolment.choice')}
+              </button>
+            ) : null}
           </fieldset>
+        ) : method === 'sms' ? (
+          <>
+            <h3>{t('phone.enrolment.choice')}</h3>
+            <PhoneSetup onVerified={() => done()} />
+          </>
         ) : (
           <>
             <h3>{t('totp.title')}</h3>
             <TotpSetup onLinked={() => void done()} />
           </>
         )}
-        {allowed !== null && allowed.length === 0 ? <Notice kind="warning">{t('error.ENROLMENT_REQUIRED')}</Notice> : null}
+        {allowed !== null && allowed.length === 0 && !phone ? <Notice kind="warning">{t('error.ENROLMENT_REQUIRED')}</Notice> : null}
         <div class="actions actions-secondary">
           <Button variant="link" onClick={() => void signOut()}>
             {t('enrolment.signOut')}

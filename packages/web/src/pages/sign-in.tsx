@@ -23,19 +23,46 @@ export function SignIn() {
   const { query, route } = useLocation()
   const { session, setSession, reload } = useSession()
   const returnTo = safeReturnPath(query.return) ?? '/account/security'
+  // An application (OIDC) may ask for a second factor (`mfa=1`) or a sign-in made now (`fresh=1`).
+  const requireSecondFactor = query.mfa === '1'
+  const fresh = query.fresh === '1'
   const [flow, setFlow] = useState<Flow | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
   const [reason, setReason] = useState<string | undefined>(undefined)
 
-  // Already signed in (a reload, or back after sign-in): go on, do not show the form again.
+  /** Pages of this app are routed here; anything else (an OIDC interaction) is a real page load, once. */
+  const leaving = useRef(false)
+  function go(to: string) {
+    if (leaving.current) return
+    leaving.current = true
+    if (/^\/(account|admin|sign-in|dev)(\/|$|\?)/.test(to) || to === '/') route(to, true)
+    else location.replace(to)
+  }
+
+  /**
+   * Forward auth: an absolute return URL is followed only when the server says the session's
+   * organisation allows its origin (and the session has the second factor the origin asks for).
+   */
+  async function proceed() {
+    const external = /^https?:\/\//i.test(query.return ?? '') ? query.return! : null
+    if (external) {
+      const answer = await api<{ url: string | null; secondFactorRequired: boolean }>('GET', `/api/v1/forward-auth/return?url=${encodeURIComponent(external)}`).catch(() => null)
+      if (answer?.url) return location.replace(answer.url)
+      if (answer?.secondFactorRequired) return setNotice(t('signIn.secondFactorRequired'))
+    }
+    go(returnTo)
+  }
+
+  // Already signed in (a reload, or back after sign-in): go on, do not show the form again —
+  // unless the application asked for a fresh sign-in.
   useEffect(() => {
-    if (session && !session.restrictedToEnrolment) route(returnTo, true)
+    if (session && !session.restrictedToEnrolment && !fresh) void proceed()
   }, [session])
 
   function finish(answer: FlowAnswer) {
     if (answer.state === 'completed' && answer.session) {
       setSession(answer.session)
-      route(returnTo, true)
+      void proceed()
     } else if (answer.state === 'awaiting_enrolment' && answer.session) {
       setReason(answer.reason)
       setSession(answer.session)
@@ -44,7 +71,7 @@ export function SignIn() {
     }
   }
 
-  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} reason={reason} onDone={() => void reload().then(() => route(returnTo, true))} />
+  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} reason={reason} onDone={() => void reload().then(() => proceed())} />
   return (
     <Layout title={t('signIn.title')}>
       <div class="narrow">
@@ -58,14 +85,14 @@ export function SignIn() {
             }}
           />
         ) : (
-          <PasswordStep onDone={finish} notice={notice} />
+          <PasswordStep onDone={finish} notice={notice} requireSecondFactor={requireSecondFactor} />
         )}
       </div>
     </Layout>
   )
 }
 
-function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string | null }) {
+function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string | null; requireSecondFactor: boolean }) {
   const t = useT()
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
@@ -74,7 +101,7 @@ function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string 
   function submit(event: Event) {
     event.preventDefault()
     void action.run(
-      async () => props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/password', { username, password })),
+      async () => props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/password', { username, password, ...(props.requireSecondFactor ? { requireSecondFactor: true } : {}) })),
       (caught) => {
         // A wrong password is typed again; anything else (network, 5xx, throttling) keeps it.
         if (caught instanceof ApiError && caught.code === 'CREDENTIALS_INVALID') setPassword('')

@@ -5,6 +5,8 @@ export type RequiredReason =
   | 'user_override_required'
   | 'organisation_required'
   | 'user_enabled'
+  /** The application that sent the user here asked for one (OIDC `acr_values=mfa`). */
+  | 'requested_by_application'
 
 export type NotRequiredReason =
   | 'staff_switch_off'

@@ -61,7 +61,7 @@ export function accountRoutes(router: Router, ctx: Context, cookies: Cookies) {
       responses: { 200: { description: 'linked device', schema: Device }, 401: { description: 'CODE_INVALID' }, 404: { description: 'no such pending device' }, 409: { description: 'DEVICE_LIMIT_REACHED' }, ...recent },
     },
     async ({ auth, body, params, meta, reply }) => {
-      const result = await confirmDevice(ctx, auth, { deviceId: params.deviceId, code: body.code }, meta)
+      const result = await confirmDevice(ctx, auth, { deviceId: params.deviceId, code: body.code, smsCode: body.smsCode }, meta)
       if (result.replacement) cookies.set(reply, 'session', result.replacement.token)
       return { ...result.device, ...(result.replacement ? { session: describeSession(result.replacement.auth) } : {}) }
     },

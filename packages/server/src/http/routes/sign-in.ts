@@ -63,7 +63,7 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
     },
     async ({ body, meta, request, reply }) => {
       await limitPerIp(ctx, 'password', meta.ip, ctx.config.rateLimitPasswordPerMinute)
-      const result = await passwordStep(ctx, { ...body, rememberToken: cookies.read(request, 'remember') }, meta)
+      const result = await passwordStep(ctx, { username: body.username, password: body.password, requireSecondFactor: body.requireSecondFactor, rememberToken: cookies.read(request, 'remember') }, meta)
       // A session cookie from before never becomes this sign-in's session (SC-02).
       await signOut(ctx, cookies.read(request, 'session'))
       return render(reply, result)

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { oidcMigration } from '../oidc-store.js'
 
 /**
  * PostgreSQL schema: the same tables and columns as SQLite's (store/sqlite/migrations.ts), so one
@@ -153,8 +154,54 @@ const initial: Migration = {
   },
 }
 
+/**
+ * Issue 5: one-time codes by SMS and e-mail (only their HMAC, at most one per account and purpose),
+ * fixed-window send budgets (BF-11), and the development outbox (F-OTP-5).
+ */
+const codes: Migration = {
+  async up(db: Kysely<unknown>) {
+    const statements = [
+      `CREATE TABLE one_time_codes (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL CHECK (purpose IN ('sign_in','phone_verify','email_change','link_confirm')),
+        channel TEXT NOT NULL CHECK (channel IN ('sms','email')),
+        destination TEXT NOT NULL,
+        flow_id TEXT,
+        code_hmac BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        UNIQUE (account_id, purpose)
+      )`,
+      `CREATE INDEX one_time_codes_expiry ON one_time_codes(expires_at)`,
+      `CREATE TABLE send_budgets (
+        key TEXT PRIMARY KEY,
+        window_start BIGINT NOT NULL,
+        count INTEGER NOT NULL
+      )`,
+      `CREATE TABLE outbox (
+        seq BIGSERIAL PRIMARY KEY,
+        channel TEXT NOT NULL CHECK (channel IN ('sms','email')),
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        text TEXT NOT NULL,
+        sent_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX outbox_recipient ON outbox(recipient, seq)`,
+    ]
+    for (const statement of statements) await sql.raw(statement).execute(db)
+  },
+}
+
+/** Forward auth (issue 7): each organisation's protected origins, JSON `[{"origin","requireSecondFactor"}]`. */
+const forwardAuth: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql.raw(`ALTER TABLE organisations ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`).execute(db)
+  },
+}
+
 export const postgresMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth }
   },
 }

@@ -1,5 +1,7 @@
 import { after } from 'node:test'
 import { createPostgresDatabase } from '../../test-support/harness.js'
+import { describeCodeStoreContract } from '../codes.contract.js'
+import { describeOidcStoreContract } from '../oidc.contract.js'
 import { describeStoreContract } from '../store.contract.js'
 import type { Store } from '../store.js'
 import { openPostgresStore } from './open-postgres-store.js'
@@ -16,6 +18,14 @@ after(async () => {
 })
 
 // One database and one pool for the suite; each test seeds its own organisation and accounts.
+const openShared = async () => {
+  shared ??= createPostgresDatabase().then(async ({ url, drop }) => ({ store: await openPostgresStore(url, { poolSize: 20 }), drop }))
+  const { store } = await shared
+  return Object.assign(Object.create(store) as Store, { close: async () => {} })
+}
+describeCodeStoreContract('postgres', openShared)
+describeOidcStoreContract('postgres', openShared)
+
 describeStoreContract('postgres', async () => {
   shared ??= createPostgresDatabase().then(async ({ url, drop }) => ({ store: await openPostgresStore(url, { poolSize: 20 }), drop }))
   const { store } = await shared

@@ -13,6 +13,8 @@ export interface Tables {
     code_ttl_minutes: number
     auto_unlock_minutes: number | null
     link_with_sms: number
+    /** JSON `[{"origin","requireSecondFactor"}]` (migration 0004-forward-auth). */
+    allowed_origins: string
     created_at: number
   }
   accounts: {
@@ -124,4 +126,17 @@ export interface Tables {
     last_used_at: number | null
   }
   rate_limits: { key: string; window_start: number; count: number }
+  one_time_codes: {
+    id: string
+    account_id: string
+    purpose: string
+    channel: string
+    destination: string
+    flow_id: string | null
+    code_hmac: Buffer
+    created_at: number
+    expires_at: number
+  }
+  send_budgets: { key: string; window_start: number; count: number }
+  outbox: { seq: Generated<number>; channel: string; recipient: string; subject: string | null; text: string; sent_at: number }
 }

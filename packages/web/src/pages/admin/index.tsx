@@ -2,6 +2,7 @@ import { Route, Router, useLocation } from 'preact-iso'
 import { useEffect } from 'preact/hooks'
 import { useT } from '../../i18n'
 import './admin.css'
+import { ApplicationsPage } from './applications'
 import { AuditLog } from './audit'
 import { OrganisationPage } from './organisation'
 import { Organisations } from './organisations'
@@ -18,6 +19,7 @@ export function AdminRoutes() {
     <Router>
       <Route path="/" component={AdminHome} />
       <Route path="/organisations/:id" component={OrganisationPage} />
+      <Route path="/organisations/:id/applications" component={ApplicationsPage} />
       <Route path="/users/:id" component={UserPage} />
       <Route path="/staff" component={StaffUsers} />
       <Route path="/audit" component={AuditLog} />

@@ -42,6 +42,7 @@ interface SettingsForm {
   codeTtlMinutes: string
   autoUnlockMinutes: string
   linkWithSms: boolean
+  allowedOrigins: Org['allowedOrigins']
 }
 
 function formOf(org: Org): SettingsForm {
@@ -54,11 +55,12 @@ function formOf(org: Org): SettingsForm {
     codeTtlMinutes: String(org.codeTtlMinutes),
     autoUnlockMinutes: org.autoUnlockMinutes === null ? '' : String(org.autoUnlockMinutes),
     linkWithSms: org.linkWithSms,
+    allowedOrigins: org.allowedOrigins,
   }
 }
 
 const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes'] as const
-const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', ...NUMBER_FIELDS]
+const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', 'allowedOrigins', ...NUMBER_FIELDS]
 
 /** Only what changed is sent, so the audit log says exactly what the admin changed. */
 function changes(org: Org, form: SettingsForm): Record<string, unknown> {
@@ -68,6 +70,7 @@ function changes(org: Org, form: SettingsForm): Record<string, unknown> {
   const sameMethods = form.allowedMethods.length === org.allowedMethods.length && form.allowedMethods.every((m) => org.allowedMethods.includes(m))
   if (!sameMethods) patch.allowedMethods = form.allowedMethods
   if (form.linkWithSms !== org.linkWithSms) patch.linkWithSms = form.linkWithSms
+  if (JSON.stringify(form.allowedOrigins) !== JSON.stringify(org.allowedOrigins)) patch.allowedOrigins = form.allowedOrigins
   for (const field of NUMBER_FIELDS) {
     const typed = parseNumber(form[field])
     if (typed !== org[field]) patch[field] = typed
@@ -140,6 +143,7 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
             <Checkbox name="linkWithSms" label={t('admin.settings.linkWithSms')} checked={form.linkWithSms} onChecked={set('linkWithSms')} />
           </div>
         </div>
+        <AllowedOrigins value={form.allowedOrigins} onValue={set('allowedOrigins')} error={action.error} />
         {saved === 'saved' ? <Notice kind="success">{t('admin.settings.saved')}</Notice> : null}
         {saved === 'unchanged' ? <Notice kind="info">{t('admin.noChanges')}</Notice> : null}
         <div class="actions">
@@ -149,6 +153,42 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
         </div>
       </form>
     </Card>
+  )
+}
+
+/** F-INT-2: origins of applications behind forward auth, each possibly asking for a second factor. */
+function AllowedOrigins(props: { value: SettingsForm['allowedOrigins']; onValue(value: SettingsForm['allowedOrigins']): void; error: unknown }) {
+  const t = useT()
+  const change = (index: number, entry: Partial<SettingsForm['allowedOrigins'][number]>) =>
+    props.onValue(props.value.map((current, i) => (i === index ? { ...current, ...entry } : current)))
+  const listError = fieldError(t, props.error, 'allowedOrigins')
+  return (
+    <fieldset class={`admin-fieldset${listError ? ' field-invalid' : ''}`}>
+      <legend>{t('admin.settings.origins')}</legend>
+      <p class="hint">{t('admin.settings.origins.hint')}</p>
+      {props.value.map((entry, index) => (
+        <div key={index} class="admin-origin">
+          <Field
+            label={t('admin.settings.origins.origin', { n: index + 1 })}
+            name={`allowedOrigins.${index}.origin`}
+            autocapitalize="none"
+            spellcheck={false}
+            maxLength={300}
+            value={entry.origin}
+            onValue={(origin) => change(index, { origin })}
+            error={fieldError(t, props.error, `allowedOrigins.${index}.origin`)}
+          />
+          <Checkbox label={t('admin.settings.origins.secondFactor')} checked={entry.requireSecondFactor} onChecked={(requireSecondFactor) => change(index, { requireSecondFactor })} />
+          <Button variant="link" onClick={() => props.onValue(props.value.filter((_, i) => i !== index))}>
+            {t('admin.settings.origins.remove')}
+          </Button>
+        </div>
+      ))}
+      {listError ? <p class="field-error">{listError}</p> : null}
+      <Button variant="secondary" onClick={() => props.onValue([...props.value, { origin: '', requireSecondFactor: false }])} disabled={props.value.length >= 20}>
+        {t('admin.settings.origins.add')}
+      </Button>
+    </fieldset>
   )
 }
 

@@ -48,6 +48,13 @@ function AdminNav() {
         { href: `/admin/organisations/${organisationId ?? ''}`, label: t('admin.nav.organisation'), current: !path.startsWith('/admin/audit') },
         { href: '/admin/audit', label: t('admin.nav.audit'), current: path.startsWith('/admin/audit') },
       ]
+  // On an organisation's pages, its applications (OpenID Connect clients) are one tab away.
+  const orgPage = /^\/admin\/organisations\/([^/]+)/.exec(path)?.[1] ?? (staff ? null : organisationId)
+  if (orgPage) {
+    const href = `/admin/organisations/${orgPage}/applications`
+    links.splice(links.length - 1, 0, { href, label: t('apps.nav'), current: path === href })
+    for (const link of links) if (link.href !== href && path === href) link.current = false
+  }
   return (
     <nav class="admin-nav" aria-label={t('admin.nav.label')}>
       {links.map((link) => (

@@ -1,0 +1,113 @@
+import { CountersignError } from '../domain/errors.js'
+import { maskPhone, normaliseMobileNumber } from '../domain/phone-number.js'
+import { amrFor } from '../domain/sign-in/sign-in-flow.js'
+import type { OneTimeCode } from '../store/store.js'
+import { recordEvent } from './audit.js'
+import type { Context, RequestMeta } from './context.js'
+import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
+import { verifySecondFactor } from './second-factor.js'
+import { sendSecurityNotice } from './security-notices.js'
+import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+
+/**
+ * F-SET-2: register a mobile number and verify it with a code sent to it. Until the code comes
+ * back, the account keeps its old number (RB-05: a change is a new binding); nothing is sent to a
+ * number that has not been verified except that one verification code (IV-12).
+ */
+export async function startPhoneChange(ctx: Context, auth: Authenticated, input: { phone: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const checked = normaliseMobileNumber(input.phone)
+  if (!checked.ok) throw new CountersignError('INVALID_REQUEST', { field: 'phone', detail: checked.reason })
+  const sent = await issueAndSendCode(ctx, { account: auth.account, organisation: auth.organisation, purpose: 'phone_verify', channel: 'sms', destination: checked.e164, flowId: null }, meta)
+  return { sentTo: sent.sentTo, expiresAt: sent.expiresAt.toISOString() }
+}
+
+/**
+ * Verifies the number with its code, on the one lockout counter (F-LOGIN-4). In a session
+ * restricted to enrolment (F-LOGIN-5, F-OTP-4) this completes the enrolment: a full session
+ * replaces the restricted one, with the same `amr`.
+ */
+export async function verifyPhone(ctx: Context, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const { account, organisation } = auth
+  let consumed: OneTimeCode | undefined
+  const result = await verifySecondFactor(
+    ctx,
+    {
+      account,
+      organisation,
+      method: 'sms',
+      code: input.code,
+      check: async (tx) => {
+        const checked = await checkStoredCode(tx, { accountId: account.id, purpose: 'phone_verify', code: input.code })
+        consumed = checked.consumed
+        return checked
+      },
+    },
+    meta,
+    async (tx) => {
+      const now = tx.clock.now()
+      const phone = consumed!.destination
+      // A new number is a changed factor: remembered browsers are void (F-LOGIN-3).
+      await tx.store.accounts.update(account.id, {
+        phone,
+        phoneVerified: true,
+        factorsChangedAt: now,
+        twoFactorEnabled: true,
+        ...(account.preferredMethod === null || auth.session.restrictedToEnrolment ? { preferredMethod: 'sms' as const } : {}),
+      })
+      await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+      await recordEvent(tx.store, now, meta, { event: 'phone.verified', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { phone: maskPhone(phone), previous: maskPhone(account.phone) } })
+      let replacement: { token: string; auth: Authenticated } | undefined
+      if (auth.session.restrictedToEnrolment) {
+        const amr = auth.session.amr.includes('mfa') ? auth.session.amr : amrFor(null)
+        const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr, authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
+        await tx.store.sessions.remove(auth.session.id)
+        await tx.store.accounts.update(account.id, { lastSignInAt: now })
+        await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { method: 'sms' } })
+        replacement = { token, auth: { ...auth, session } }
+      }
+      return { phone, replacement }
+    },
+  )
+  await sendSecurityNotice(ctx, account, 'phone_changed', meta)
+  return { phone: maskPhone(result.phone), phoneVerified: true, replacement: result.replacement }
+}
+
+/** F-SET-2: a new e-mail address receives a code; the address changes only when the code comes back. */
+export async function startEmailChange(ctx: Context, auth: Authenticated, input: { email: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const sent = await issueAndSendCode(ctx, { account: auth.account, organisation: auth.organisation, purpose: 'email_change', channel: 'email', destination: input.email, flowId: null }, meta)
+  return { sentTo: sent.sentTo, expiresAt: sent.expiresAt.toISOString() }
+}
+
+/** Confirms the new address with its code; both the old and the new address are told (RB-05). */
+export async function verifyEmailChange(ctx: Context, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
+  requireRecentSignIn(ctx, auth)
+  const { account, organisation } = auth
+  let consumed: OneTimeCode | undefined
+  const email = await verifySecondFactor(
+    ctx,
+    {
+      account,
+      organisation,
+      method: 'email',
+      code: input.code,
+      check: async (tx) => {
+        const checked = await checkStoredCode(tx, { accountId: account.id, purpose: 'email_change', code: input.code })
+        consumed = checked.consumed
+        return checked
+      },
+    },
+    meta,
+    async (tx) => {
+      const now = tx.clock.now()
+      const email = consumed!.destination
+      await tx.store.accounts.update(account.id, { email })
+      await recordEvent(tx.store, now, meta, { event: 'email.changed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { previous: account.email, email } })
+      return email
+    },
+  )
+  await sendSecurityNotice(ctx, { ...account, email }, 'email_changed', meta, { to: account.email === email ? [email] : [account.email, email] })
+  return { email }
+}
