@@ -30,25 +30,29 @@ export function SignIn() {
   const [notice, setNotice] = useState<string | null>(null)
   const [reason, setReason] = useState<string | undefined>(undefined)
 
-  /** Pages of this app are routed here; anything else (an OIDC interaction) is a real page load, once. */
-  const leaving = useRef(false)
+  /** Pages of this app are routed here; anything else (an OIDC interaction) is a real page load. */
   function go(to: string) {
-    if (leaving.current) return
-    leaving.current = true
     if (/^\/(account|admin|sign-in|dev)(\/|$|\?)/.test(to) || to === '/') route(to, true)
     else location.replace(to)
   }
 
   /**
-   * Forward auth: an absolute return URL is followed only when the server says the session's
-   * organisation allows its origin (and the session has the second factor the origin asks for).
+   * Leaves the sign-in page, once (a completed sign-in and the session it sets both ask). Forward
+   * auth: an absolute return URL is followed only when the server says the session's organisation
+   * allows its origin (and the session has the second factor the origin asks for).
    */
+  const leaving = useRef(false)
   async function proceed() {
+    if (leaving.current) return
+    leaving.current = true
     const external = /^https?:\/\//i.test(query.return ?? '') ? query.return! : null
     if (external) {
       const answer = await api<{ url: string | null; secondFactorRequired: boolean }>('GET', `/api/v1/forward-auth/return?url=${encodeURIComponent(external)}`).catch(() => null)
       if (answer?.url) return location.replace(answer.url)
-      if (answer?.secondFactorRequired) return setNotice(t('signIn.secondFactorRequired'))
+      if (answer?.secondFactorRequired) {
+        leaving.current = false
+        return setNotice(t('signIn.secondFactorRequired'))
+      }
     }
     go(returnTo)
   }
