@@ -43,4 +43,9 @@ describe('Message catalogues (F-X-3)', () => {
     }
     assert.deepEqual(offenders, [])
   })
+
+  test('the pages take only types from the protocol package, so zod stays out of the browser bundle', () => {
+    const offenders = files(SRC).filter((file) => /\.tsx?$/.test(file) && /^import (?!type )[^\n]*from '@countersign\/protocol'/m.test(readFileSync(file, 'utf8')))
+    assert.deepEqual(offenders, [])
+  })
 })

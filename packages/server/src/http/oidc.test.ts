@@ -203,6 +203,24 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     assert.equal(answer.searchParams.get('error'), 'access_denied', 'a client signs in only its own organisation’s users')
   })
 
+  test('Bad input: an interaction that is unknown or whose cookie is gone shows a page that sends the user back to the application, naming no account', async () => {
+    const user = await t.enrolledUser(org.id)
+    const browser = new Browser(base)
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: client.randomState() })
+    const landed = new URL((await browser.follow(url.href)).url)
+    const interaction = landed.searchParams.get('return')!
+    assert.match(interaction, /^\/interaction\//)
+    for (const stranger of [new Browser(base), browser]) {
+      const path = stranger === browser ? '/interaction/not-the-one' : interaction
+      const answer = await stranger.fetch(path)
+      assert.equal(answer.status, 400, path)
+      const html = await answer.text()
+      assert.match(html, /The sign-in could not continue/)
+      assert.doesNotMatch(html, new RegExp(user.username), 'EN-06: no account named')
+      assert.doesNotMatch(html, /<script|\sstyle=/i)
+    }
+  })
+
   test('RR-13: an authorization code used twice fails the second time, and the tokens from the first stop working', async () => {
     const user = await t.enrolledUser(org.id)
     const flow = await authorize(new Browser(base), user)

@@ -30,11 +30,18 @@ export async function webPages(app: FastifyInstance, webDir: string = WEB_DIST):
     index: false,
     wildcard: false,
     serveDotFiles: false,
+    // Our own Cache-Control, below (the plugin's would be `max-age=0`).
+    cacheControl: false,
     // Source maps stay on disk for whoever builds; the server does not publish them.
     allowedPath: (path) => !path.endsWith('.map') && path !== '/index.html',
-    setHeaders(res, path) {
-      res.header('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600')
-    },
+  })
+  // Every answer is no-store (app.ts) except the UI's files: hashed assets never change, the icon rarely.
+  const files = new Set(['/favicon.svg'])
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode !== 200 || request.method !== 'GET') return
+    const path = request.url.split('?')[0]!
+    if (path.startsWith('/assets/')) reply.header('Cache-Control', 'public, max-age=31536000, immutable')
+    else if (files.has(path)) reply.header('Cache-Control', 'public, max-age=3600')
   })
   const page = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(index)
   for (const url of PAGES) app.get(url, page)

@@ -1,9 +1,12 @@
-import { methodKinds, type MethodKind, type Policy, type TwoFactorOverride, type UserSummary } from '@countersign/protocol'
+import type { MethodKind, Policy, TwoFactorOverride, UserSummary } from '@countersign/protocol'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../../api'
 import { Button, Card, Checkbox, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
 import { AdminPage, fieldError, isFieldError, label, parseNumber, useAdminScope, useResource, type Org } from './shared'
+
+/** Every method, in the order the settings list them (types only from the protocol package: no zod in the bundle). */
+const methodKinds: MethodKind[] = ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
 
 /** One organisation: its 2FA policy and settings (F-POL-1) and its users with their 2FA state (F-POL-5). */
 export function OrganisationPage(props: { id?: string; params?: { id?: string } }) {
