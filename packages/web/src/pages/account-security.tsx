@@ -62,7 +62,9 @@ export function AccountSecurity() {
     void load()
   }, [])
 
-  const method = overview ? (overview.method && overview.availableMethods.includes(overview.method) ? overview.method : (overview.availableMethods[0] ?? null)) : null
+  // Re-authentication asks for the app's code when the account has an app (what the server checks,
+  // reauthenticate.ts); accounts that use only SMS or e-mail confirm with the password.
+  const method = overview?.availableMethods.includes('totp') ? 'totp' : null
 
   return (
     <Layout title={t('nav.security')}>
