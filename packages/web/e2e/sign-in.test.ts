@@ -38,6 +38,19 @@ describe('Sign-in pages (F-LOGIN)', () => {
     assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0)
   })
 
+  test('RB-10: a return address that normalises to another host (/.//evil.example) is ignored: the user lands on their own security page', async () => {
+    const user = await w.t.enrolledUser(org.id)
+    const page = await (await w.context()).newPage()
+    await page.goto('/sign-in?return=%2F.%2F%2Fevil.example%2Fphish')
+    await page.getByLabel('User name').fill(user.username)
+    await page.getByLabel('Password', { exact: true }).fill(user.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByLabel('Code from your authenticator app').fill(totpCode(user.secret, w.t.clock.now()))
+    await page.getByRole('button', { name: 'Verify' }).click()
+    await page.waitForURL(/\/account\/security$/)
+    assert.equal(new URL(page.url()).origin, w.base)
+  })
+
   test('F-LOGIN-1: a wrong password says so, keeps the user name and clears the password', async () => {
     const user = await w.t.enrolledUser(org.id)
     const page = await (await w.context()).newPage()

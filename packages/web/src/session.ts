@@ -28,7 +28,10 @@ export function safeReturnPath(value: string | undefined | null): string | null 
   if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null
   try {
     const url = new URL(value, location.origin)
-    return url.origin === location.origin ? url.pathname + url.search + url.hash : null
+    if (url.origin !== location.origin) return null
+    // `/.//evil.com` and `/a/..//evil.com` normalise to `//evil.com`, which is another host again.
+    const path = url.pathname + url.search + url.hash
+    return /^\/[\/\\]/.test(path) ? null : path
   } catch {
     return null
   }

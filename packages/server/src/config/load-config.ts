@@ -59,8 +59,9 @@ export function attentionLines(config: Config, generatedKeyFile: string | null):
   if (generatedKeyFile) {
     lines.push(`attention: no COUNTERSIGN_SECRETS_KEY; secrets are sealed with a development key in ${generatedKeyFile}. Set the key in production.`)
   }
-  if (!config.smtpUrl) lines.push('attention: no COUNTERSIGN_SMTP_URL; e-mail goes to the development outbox at /dev/outbox.')
-  if (config.smsProvider === 'outbox') lines.push('attention: COUNTERSIGN_SMS_PROVIDER=outbox; text messages go to the development outbox.')
+  const production = config.env === 'production'
+  if (!config.smtpUrl) lines.push(production ? 'attention: no COUNTERSIGN_SMTP_URL; e-mail codes and security e-mails cannot be sent (no outbox in production).' : 'attention: no COUNTERSIGN_SMTP_URL; e-mail goes to the development outbox at /dev/outbox.')
+  if (config.smsProvider === 'outbox') lines.push(production ? 'attention: no SMS provider (COUNTERSIGN_SMS_PROVIDER); text messages cannot be sent (no outbox in production).' : 'attention: COUNTERSIGN_SMS_PROVIDER=outbox; text messages go to the development outbox.')
   if (!config.publicUrl.startsWith('https://')) lines.push(`attention: COUNTERSIGN_PUBLIC_URL is ${config.publicUrl}; use https in production (Secure and __Host- cookies, HSTS).`)
   if (config.argon2MemoryKib < 19456 || config.argon2TimeCost < 2) lines.push('attention: argon2id parameters are below OWASP\'s minimum (19456 KiB, t=2).')
   return lines

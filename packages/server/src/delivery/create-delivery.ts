@@ -2,7 +2,7 @@ import pino from 'pino'
 import type { Config } from '../config/config.js'
 import type { Clock, Random } from '../domain/clock.js'
 import type { Store } from '../store/store.js'
-import type { Delivery, DeliveryLog, Mailer, SmsSender } from './delivery.js'
+import { DeliveryError, type Delivery, type DeliveryLog, type Mailer, type SmsSender } from './delivery.js'
 import { OutboxMailer, OutboxSmsSender } from './outbox.js'
 import { SmtpMailer } from './smtp-mailer.js'
 import { TwilioSmsSender } from './twilio-sms-sender.js'
@@ -27,6 +27,10 @@ export function createDelivery(
   let mailer: Mailer
   if (config.smtpUrl) {
     mailer = new SmtpMailer(config.smtpUrl, config.smtpFrom, config.deliveryTimeoutMs)
+  } else if (config.env === 'production') {
+    // The outbox is for development: in production a channel without a provider refuses to send
+    // (the user is told, and may try another method) rather than keeping codes anyone could read.
+    mailer = unconfigured('smtp')
   } else {
     mailer = new OutboxMailer(input.store, input.clock)
     outboxChannels.push('email')
@@ -55,8 +59,12 @@ export function createDelivery(
       break
     }
     default:
-      sms = new OutboxSmsSender(input.store, input.clock)
-      outboxChannels.push('sms')
+      if (config.env === 'production') {
+        sms = unconfigured('sms')
+      } else {
+        sms = new OutboxSmsSender(input.store, input.clock)
+        outboxChannels.push('sms')
+      }
   }
   const secrets = [config.twilioAuthToken, config.smsWebhookSecret, smtpPassword(config.smtpUrl)].filter((s): s is string => typeof s === 'string' && s.length >= 4)
   return {
@@ -75,5 +83,14 @@ function smtpPassword(url: string | undefined): string | undefined {
     return password ? decodeURIComponent(password) : undefined
   } catch {
     return undefined
+  }
+}
+
+/** A channel with no provider in production: every send fails, visibly (DELIVERY_FAILED). */
+function unconfigured(provider: string): Mailer & SmsSender {
+  return {
+    async send() {
+      throw new DeliveryError(provider, 'misconfigured', 'no provider is configured for this channel')
+    },
   }
 }

@@ -277,12 +277,15 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     const lockedBrowser = new Browser(base)
     const flow = await authorize(lockedBrowser, locked)
     assert.match(flow.callback, /code=/)
+    const earlier = await client.authorizationCodeGrant(config, new URL(flow.callback), { pkceCodeVerifier: flow.verifier, expectedState: flow.state })
+    assert.ok(earlier.refresh_token)
     for (let i = 0; i < 5; i++) {
       const again = new Browser(base)
       await again.json('/api/v1/sign-in/password', { username: locked.username, password: locked.password })
       await again.json('/api/v1/sign-in/second-factor', { method: 'totp', code: '000000' })
     }
     assert.equal((await landing(lockedBrowser)).pathname, '/sign-in', 'a session made before the lock gets no code')
+    await assert.rejects(client.refreshTokenGrant(config, earlier.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant', 'and a refresh token from before the lock gives no new tokens')
     const refused = await lockedBrowser.json('/api/v1/sign-in/password', { username: locked.username, password: locked.password })
     assert.equal(refused.status, 423, 'and the sign-in page says the account is locked')
     assert.ok((await t.auditEvents({ account: locked.id, event: 'sign_in.rejected_locked' })).length >= 1)

@@ -150,9 +150,14 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
       if (grantId) return kctx.oidc.provider.Grant.find(grantId)
       return undefined
     },
-    async findAccount(_kctx, sub) {
+    async findAccount(kctx, sub) {
       const account = await ctx.store.accounts.get(sub)
       if (!account) return undefined
+      // Also asked on every refresh: a locked account (BF-08), or one no longer in the client's
+      // organisation, gets no more tokens.
+      if (await accountLocked(ctx, sub)) return undefined
+      const clientOrganisation = (kctx.oidc?.client?.metadata() as { organisation_id?: string } | undefined)?.organisation_id
+      if (clientOrganisation !== undefined && clientOrganisation !== account.organisationId) return undefined
       const organisation = account.organisationId ? await ctx.store.organisations.get(account.organisationId) : undefined
       return {
         accountId: sub,

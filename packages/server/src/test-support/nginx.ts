@@ -51,7 +51,7 @@ export async function startNginx(options: {
       proxy_pass http://127.0.0.1:${countersignPort}/api/v1/forward-auth;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-URL $scheme://$server_name:$server_port$request_uri;
     }
     location / {
       auth_request /internal/countersign;
