@@ -46,6 +46,12 @@ export class Cookies {
     })
   }
 
+  /** The `Set-Cookie` value that clears a cookie, for answers written outside Fastify (the OIDC provider's). */
+  clearHeader(kind: CookieKind): string {
+    const domain = this.#domainOf(kind)
+    return `${this.name(kind)}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${this.#secure ? '; Secure' : ''}${domain ? `; Domain=${domain}` : ''}`
+  }
+
   clear(reply: FastifyReply, kind: CookieKind): void {
     const domain = this.#domainOf(kind)
     reply.clearCookie(this.name(kind), { httpOnly: true, sameSite: 'lax', path: '/', secure: this.#secure, ...(domain ? { domain } : {}) })

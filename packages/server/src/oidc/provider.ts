@@ -13,6 +13,8 @@ export const ACR_SECOND_FACTOR = 'mfa'
 export interface OidcOptions {
   /** The name of the Countersign session cookie (`cs_session`, `__Host-cs_session` on https). */
   sessionCookie: string
+  /** The `Set-Cookie` value that clears it (with its Domain when forward auth shares it). */
+  clearSessionCookie: string
   /** The web UI's stylesheet, so the provider's few pages look like the rest. */
   stylesheet: string | null
 }
@@ -204,7 +206,7 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
   // RP-initiated logout signs the user out of Countersign too, not only out of the provider.
   provider.on('end_session.success', (kctx: KoaContextWithOIDC) => {
     const token = kctx.cookies.get(options.sessionCookie)
-    kctx.append('Set-Cookie', `${options.sessionCookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`)
+    kctx.append('Set-Cookie', options.clearSessionCookie)
     void signOut(ctx, token).catch(() => {})
   })
   return provider

@@ -25,7 +25,7 @@ export async function oidcRoutes(
   options: { stylesheet: string | null; meta(request: FastifyRequest): RequestMeta },
 ): Promise<Provider> {
   const { stylesheet } = options
-  const provider = await createOidcProvider(ctx, { sessionCookie: cookies.name('session'), stylesheet })
+  const provider = await createOidcProvider(ctx, { sessionCookie: cookies.name('session'), clearSessionCookie: cookies.clearHeader('session'), stylesheet })
   const callback = provider.callback()
 
   await app.register(async (scope) => {
