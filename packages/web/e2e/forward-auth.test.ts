@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startTestApp, totpCode, type TestApp } from '../../server/src/test-support/harness.js'
-import { freePort, nginxMissing, startNginx, type RunningNginx } from '../../server/src/test-support/nginx.js'
+import { freePort } from '../../server/src/test-support/harness.js'
+import { nginxMissing, startNginx, type RunningNginx } from '../../server/src/test-support/nginx.js'
 import { CHROMIUM } from './support.js'
 
 /**

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 // @ts-expect-error: the example is plain JavaScript, run as it is documented.
 import { startApp } from '../../../examples/oidc-app/app.mjs'
-import { signInWithPages, snapshot, startWebApp, totpCode, unlabelledFields, type WebApp } from './support.js'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { fillSignIn, freePort, signInWithPages, snapshot, startWebApp, totpCode, unlabelledFields, type WebApp } from './support.js'
 
 /** Issue 7, F-INT-1 in Chromium: the example application signs its users in through our pages. */
 describe('Sign in to an application with OpenID Connect (F-INT-1)', () => {
@@ -41,6 +29,12 @@ describe('Sign in to an application with OpenID Connect (F-INT-1)', () => {
     app = await startApp({ issuer: `${w.base}/oidc`, clientId: clients[0].id, clientSecret: clients[0].clientSecret, port: ports[0] })
     strictApp = await startApp({ issuer: `${w.base}/oidc`, clientId: clients[1].id, clientSecret: clients[1].clientSecret, port: ports[1], acrValues: 'mfa' })
   })
+  /** The app's code at the next 30-second step (each code signs in once). */
+  const nextCode = (secret: string) => () => {
+    w.t.nextStep()
+    return totpCode(secret, w.t.clock.now())
+  }
+
   after(async () => {
     await app?.close()
     await strictApp?.close()
@@ -53,12 +47,7 @@ describe('Sign in to an application with OpenID Connect (F-INT-1)', () => {
     await page.goto(app.url)
     await page.getByRole('link', { name: 'Sign in with Countersign' }).click()
     await page.waitForURL(/\/sign-in\?return=%2Finteraction%2F/)
-    await page.getByLabel('User name').fill(user.username)
-    await page.getByLabel('Password', { exact: true }).fill(user.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    w.t.nextStep()
-    await page.getByLabel('Code from your authenticator app').fill(totpCode(user.secret, w.t.clock.now()))
-    await page.getByRole('button', { name: 'Verify' }).click()
+    await fillSignIn(page, user, nextCode(user.secret))
     await page.getByRole('heading', { name: `Signed in as ${user.username}` }).waitFor()
     assert.equal(await page.locator('#amr').textContent(), 'amr: pwd otp mfa')
     assert.equal(await page.locator('#acr').textContent(), 'acr: mfa')
@@ -81,12 +70,7 @@ describe('Sign in to an application with OpenID Connect (F-INT-1)', () => {
     await page.goto(strictApp.url)
     await page.getByRole('link', { name: 'Sign in with Countersign' }).click()
     await page.waitForURL(/\/sign-in\?.*mfa=1/)
-    await page.getByLabel('User name').fill(user.username)
-    await page.getByLabel('Password', { exact: true }).fill(user.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    w.t.nextStep()
-    await page.getByLabel('Code from your authenticator app').fill(totpCode(user.secret, w.t.clock.now()))
-    await page.getByRole('button', { name: 'Verify' }).click()
+    await fillSignIn(page, user, nextCode(user.secret))
     await page.getByRole('heading', { name: `Signed in as ${user.username}` }).waitFor()
     assert.equal(await page.locator('#acr').textContent(), 'acr: mfa')
   })
@@ -126,12 +110,7 @@ describe('Sign in to an application with OpenID Connect (F-INT-1)', () => {
       await visitor.goto(handbook.url)
       await visitor.getByRole('link', { name: 'Sign in with Countersign' }).click()
       await visitor.waitForURL(/\/sign-in\?return=/)
-      await visitor.getByLabel('User name').fill(user.username)
-      await visitor.getByLabel('Password', { exact: true }).fill(user.password)
-      await visitor.getByRole('button', { name: 'Sign in' }).click()
-      w.t.nextStep()
-      await visitor.getByLabel('Code from your authenticator app').fill(totpCode(user.secret, w.t.clock.now()))
-      await visitor.getByRole('button', { name: 'Verify' }).click()
+      await fillSignIn(visitor, user, nextCode(user.secret))
       await visitor.getByRole('heading', { name: `Signed in as ${user.username}` }).waitFor()
       assert.equal(await visitor.locator('#organisation').textContent(), `organisation: ${(await w.t.admin('GET', `/api/v1/admin/organisations/${org.id}`)).json().slug}`)
     } finally {

@@ -1,11 +1,10 @@
-import { createServer } from 'node:net'
 import { mkdirSync } from 'node:fs'
 import jsQRModule from 'jsqr'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { PNG } from 'pngjs'
-import { startTestApp, totpCode, type TestApp } from '../../server/src/test-support/harness.js'
+import { freePort, startTestApp, totpCode, type TestApp } from '../../server/src/test-support/harness.js'
 
-export { totpCode }
+export { freePort, totpCode }
 
 // jsqr is CommonJS with `exports.default`: under Node's ESM the function is one level down.
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null
@@ -20,17 +19,6 @@ export interface WebApp {
   /** A fresh browser profile (cookies, storage) in the given language. */
   context(options?: { language?: 'en' | 'nl'; mobile?: boolean }): Promise<BrowserContext>
   close(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /**
@@ -115,6 +103,11 @@ export async function snapshot(page: Page, name: string): Promise<void> {
 /** Signs in through the pages: password, then the app code when asked. */
 export async function signInWithPages(page: Page, user: { username: string; password: string }, code?: () => string): Promise<void> {
   await page.goto('/sign-in')
+  await fillSignIn(page, user, code)
+}
+
+/** Fills the sign-in page the browser is on (an application may have sent it there with a return address). */
+export async function fillSignIn(page: Page, user: { username: string; password: string }, code?: () => string): Promise<void> {
   await page.getByLabel(/User name|Gebruikersnaam/).fill(user.username)
   await page.getByLabel(/^(Password|Wachtwoord)$/).fill(user.password)
   await page.getByRole('button', { name: /^(Sign in|Aanmelden)$/ }).click()

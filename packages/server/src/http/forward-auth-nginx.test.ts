@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { createServer, request, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
-import { freePort, nginxMissing, startNginx, type RunningNginx } from '../test-support/nginx.js'
+import { freePort } from '../test-support/harness.js'
+import { nginxMissing, startNginx, type RunningNginx } from '../test-support/nginx.js'
 
 // F-INT-2 end to end: a real nginx (Debian's package) with auth_request in front of a small
 // upstream, Countersign behind it on another loopback port; SECURITY.md RB-08, RB-09, RB-10, SC-03,

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import * as client from 'openid-client'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { freePort, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 
 /** A browser's cookies, enough for the provider's (path-scoped, signed) and ours. */
 class Browser {

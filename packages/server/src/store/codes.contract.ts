@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { cryptoRandom } from '../domain/clock.js'
 import { newId } from '../domain/tokens.js'
-import type { Account, OneTimeCode, Store } from './store.js'
+import type { OneTimeCode, Store } from './store.js'
+import { seedAccount as seedAccountIn, suiteStores } from './store.contract.js'
 
 const now = new Date('2026-11-25T10:00:00Z')
 const later = (ms: number) => new Date(now.getTime() + ms)
 
-async function seedAccount(store: Store): Promise<Account> {
-  const orgId = newId(cryptoRandom)
-  await store.organisations.create({
-    id: orgId, slug: `codes-${orgId.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['sms', 'email'],
-    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, allowedOrigins: [], createdAt: now,
-  })
-  const account: Account = {
-    id: newId(cryptoRandom), organisationId: orgId, username: `codes-${newId(cryptoRandom)}`, email: 'u@example.test', phone: null,
-    phoneVerified: false, role: 'user', twoFactorOverride: 'default', twoFactorEnabled: false, staffTwoFactor: true,
-    preferredMethod: null, passwordHash: '$argon2id$stub', language: null, factorsChangedAt: now, passwordChangedAt: now,
-    lastSignInAt: null, createdAt: now,
-  }
-  assert.equal(await store.accounts.create(account), true)
-  return account
-}
+/** An account of an organisation that allows codes by SMS and e-mail. */
+const seedAccount = (store: Store) => seedAccountIn(store, {}, { allowedMethods: ['sms', 'email'] })
 
 function code(accountId: string, at: Date, overrides: Partial<OneTimeCode> = {}): OneTimeCode {
   return {
@@ -33,15 +21,7 @@ function code(accountId: string, at: Date, overrides: Partial<OneTimeCode> = {})
 /** The one-time code, send budget and outbox guarantees (issue 5), for every Store backend. */
 export function describeCodeStoreContract(backend: string, openStore: () => Promise<Store>) {
   describe(`${backend} store contract: one-time codes`, () => {
-    const opened: Store[] = []
-    const open = async () => {
-      const store = await openStore()
-      opened.push(store)
-      return store
-    }
-    after(async () => {
-      for (const store of opened) await store.close()
-    })
+    const open = suiteStores(openStore)
 
     it('F-OTP-2: a new code replaces the last one only after the cool-down; of ten parallel sends one wins', async () => {
       const store = await open()

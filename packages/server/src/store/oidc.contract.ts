@@ -1,32 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { cryptoRandom } from '../domain/clock.js'
 import { newId } from '../domain/tokens.js'
 import type { Store } from './store.js'
+import { seedOrganisation, suiteStores } from './store.contract.js'
 
 const now = new Date('2026-11-25T10:00:00Z')
-
-async function seedOrganisation(store: Store): Promise<string> {
-  const id = newId(cryptoRandom)
-  await store.organisations.create({
-    id, slug: `org-${id.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['totp'],
-    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, allowedOrigins: [], createdAt: now,
-  })
-  return id
-}
 
 /** The OpenID Connect provider's storage on each backend (issue 7): what oidc-provider's adapter relies on. */
 export function describeOidcStoreContract(backend: string, openStore: () => Promise<Store>) {
   describe(`${backend} OIDC store contract`, () => {
-    const opened: Store[] = []
-    const open = async () => {
-      const store = await openStore()
-      opened.push(store)
-      return store
-    }
-    after(async () => {
-      for (const store of opened) await store.close()
-    })
+    const open = suiteStores(openStore)
 
     it('clients: created per organisation, listed, changed, removed; gone with their organisation', async () => {
       const store = await open()

@@ -2,17 +2,25 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { cryptoRandom } from '../domain/clock.js'
 import { newId, newToken } from '../domain/tokens.js'
-import type { Account, Device, Store } from './store.js'
+import type { Account, Device, Organisation, Store } from './store.js'
 
 const now = new Date('2026-11-25T10:00:00Z')
 const later = (ms: number) => new Date(now.getTime() + ms)
 
-async function seedAccount(store: Store, overrides: Partial<Account> = {}): Promise<Account> {
+/** An organisation for one contract test (`overrides` for its settings); its id. */
+export async function seedOrganisation(store: Store, overrides: Partial<Organisation> = {}): Promise<string> {
   const orgId = newId(cryptoRandom)
   await store.organisations.create({
     id: orgId, slug: `org-${orgId.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['totp'],
     deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, allowedOrigins: [], createdAt: now,
+    ...overrides,
   })
+  return orgId
+}
+
+/** An account in a new organisation, for one contract test. */
+export async function seedAccount(store: Store, overrides: Partial<Account> = {}, organisation: Partial<Organisation> = {}): Promise<Account> {
+  const orgId = await seedOrganisation(store, organisation)
   const account: Account = {
     id: newId(cryptoRandom), organisationId: orgId, username: `user-${newId(cryptoRandom)}`, email: 'u@example.test', phone: null,
     phoneVerified: false, role: 'user', twoFactorOverride: 'default', twoFactorEnabled: false, staffTwoFactor: true,
@@ -21,6 +29,19 @@ async function seedAccount(store: Store, overrides: Partial<Account> = {}): Prom
   }
   assert.equal(await store.accounts.create(account), true)
   return account
+}
+
+/** Opens the stores of one contract suite; each is closed after the suite. */
+export function suiteStores(openStore: () => Promise<Store>): () => Promise<Store> {
+  const opened: Store[] = []
+  after(async () => {
+    for (const store of opened) await store.close()
+  })
+  return async () => {
+    const store = await openStore()
+    opened.push(store)
+    return store
+  }
 }
 
 function pendingDevice(accountId: string, overrides: Partial<Device> = {}): Device {
@@ -36,15 +57,7 @@ function pendingDevice(accountId: string, overrides: Partial<Device> = {}): Devi
  */
 export function describeStoreContract(backend: string, openStore: () => Promise<Store>) {
   describe(`${backend} store contract`, () => {
-    const opened: Store[] = []
-    const open = async () => {
-      const store = await openStore()
-      opened.push(store)
-      return store
-    }
-    after(async () => {
-      for (const store of opened) await store.close()
-    })
+    const open = suiteStores(openStore)
 
     it('F-LOGIN-4: ten parallel charges count without losing one, and only five are let through', async () => {
       const store = await open()

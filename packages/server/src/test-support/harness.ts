@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -14,6 +15,15 @@ import type { Context } from '../use-cases/context.js'
 
 export const ORIGIN = 'http://127.0.0.1:3000'
 export const ADMIN_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef'
+
+/** A loopback port nobody listens on now, for a server a test starts itself. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 /** A code computed independently of the server's code path: RFC 4226 over the base32 secret. */
 export function totpCode(base32Secret: string, at: Date, offsetSteps = 0): string {

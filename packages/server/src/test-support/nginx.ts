@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -9,14 +9,6 @@ export const NGINX = process.env.COUNTERSIGN_NGINX ?? '/usr/sbin/nginx'
 
 /** `false` when nginx is there, otherwise the reason to skip, for `describe(…, { skip })`. */
 export const nginxMissing: string | false = existsSync(NGINX) ? false : `nginx is not installed (${NGINX}); apt-get install nginx, as .ci/run does`
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 export interface RunningNginx {
   port: number
