@@ -7,7 +7,7 @@ import type { Context, RequestMeta } from './context.js'
 import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
 import { verifySecondFactor } from './second-factor.js'
 import { sendSecurityNotice } from './security-notices.js'
-import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+import { completeEnrolment, requireRecentSignIn, type Authenticated } from './sessions.js'
 
 /**
  * F-SET-2: register a mobile number and verify it with a code sent to it. Until the code comes
@@ -61,11 +61,7 @@ export async function verifyPhone(ctx: Context, auth: Authenticated, input: { co
       let replacement: { token: string; auth: Authenticated } | undefined
       if (auth.session.restrictedToEnrolment) {
         const amr = auth.session.amr.includes('mfa') ? auth.session.amr : amrFor(null)
-        const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr, authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
-        await tx.store.sessions.remove(auth.session.id)
-        await tx.store.accounts.update(account.id, { lastSignInAt: now })
-        await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { method: 'sms' } })
-        replacement = { token, auth: { ...auth, session } }
+        replacement = await completeEnrolment(tx, auth, amr, { method: 'sms' }, meta)
       }
       return { phone, replacement }
     },

@@ -12,7 +12,7 @@ import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
 import { availableMethods, seedBinding, verifySecondFactor } from './second-factor.js'
 import { sendSecurityNotice } from './security-notices.js'
-import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
+import { completeEnrolment, requireRecentSignIn, type Authenticated } from './sessions.js'
 
 /** F-TOTP-5 applies when the organisation asks for it and the account has a verified number. */
 function linkNeedsSms(organisation: Organisation | null, account: Account): boolean {
@@ -129,13 +129,8 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
 
     let replacement: { token: string; auth: Authenticated } | undefined
     if (auth.session.restrictedToEnrolment) {
-      // Enrolment done (F-LOGIN-5): a fresh session id (SC-01); amr stays `pwd`, since the factor
-      // was created in this sign-in and does not prove an earlier binding (T9).
-      const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(null), authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
-      await tx.store.sessions.remove(auth.session.id)
-      await tx.store.accounts.update(account.id, { lastSignInAt: now })
-      await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { deviceId: device.id } })
-      replacement = { token, auth: { ...auth, session } }
+      // amr stays `pwd`: the factor was created in this sign-in and proves no earlier binding (T9).
+      replacement = await completeEnrolment(tx, auth, amrFor(null), { deviceId: device.id }, meta)
     }
 
     return replacement

@@ -3,6 +3,7 @@ import { CountersignError } from '../domain/errors.js'
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, RECENT_SIGN_IN_MS } from '../domain/sign-in/sign-in-flow.js'
 import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import type { Account, Organisation, Session, Store } from '../store/store.js'
+import { recordEvent } from './audit.js'
 import { boundedText, type Context, type RequestMeta } from './context.js'
 
 /** A signed-in caller: the session row, its account and organisation. */
@@ -98,4 +99,18 @@ export function describeSession(auth: Authenticated) {
 export async function accountLocked(ctx: Context, accountId: string): Promise<boolean> {
   const lockout = await ctx.store.lockouts.get(accountId)
   return lockout.lockedAt !== null && (!lockout.lockedUntil || lockout.lockedUntil > ctx.clock.now())
+}
+
+/**
+ * Enrolment done (F-LOGIN-5, F-OTP-4): the session restricted to enrolment gives way to a full one
+ * with a fresh id (SC-01) and the same sign-in time; `amr` says what this sign-in proved.
+ */
+export async function completeEnrolment(tx: Context, auth: Authenticated, amr: string[], details: Record<string, unknown>, meta: RequestMeta) {
+  const { account } = auth
+  const now = tx.clock.now()
+  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr, authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
+  await tx.store.sessions.remove(auth.session.id)
+  await tx.store.accounts.update(account.id, { lastSignInAt: now })
+  await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details })
+  return { token, auth: { ...auth, session } }
 }
