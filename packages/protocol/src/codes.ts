@@ -8,6 +8,11 @@ export const SendCodeBody = z.strictObject({
   flowId: OpaqueToken.optional(),
 })
 
+/** "Send me a code" while re-authenticating for a sensitive change: to the account's own phone or address. */
+export const ReauthenticationCodeBody = z.strictObject({
+  method: z.enum(['sms', 'email']),
+})
+
 /** `sentTo` is always masked; `channel` says where the code really went (F-OTP-4: e-mail). */
 export const SentCode = z.object({
   sentTo: z.string(),

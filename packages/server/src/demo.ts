@@ -26,6 +26,7 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
     codeTtlMinutes: 20,
     autoUnlockMinutes: null,
     linkWithSms: false,
+    pushNumberDigits: 2,
     allowedOrigins: [],
     createdAt: now,
   })

@@ -7,19 +7,21 @@ import { createPasswordHasher, type PasswordHasher } from './crypto/password-has
 import { parseSecretsKeys, SecretSealer } from './crypto/secret-sealer.js'
 import { cryptoRandom, MINUTE_MS, systemClock, type Clock, type Random } from './domain/clock.js'
 import { createDelivery } from './delivery/create-delivery.js'
+import { createPushSender, type PushSender } from './delivery/web-push-sender.js'
 import { InProcessNotifier } from './realtime/notifier.js'
 import { PostgresNotifier } from './realtime/postgres-notifier.js'
 import { openPostgresStore } from './store/postgres/open-postgres-store.js'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.js'
 import type { Store } from './store/store.js'
 import type { Context } from './use-cases/context.js'
+import { startDeliveryRetries } from './use-cases/delivery-queue.js'
 
 /**
  * The one place that picks implementations and wires them together (DESIGN.md §1).
  */
 export async function createContext(
   config: Config,
-  overrides: { clock?: Clock; random?: Random; store?: Store; hasher?: PasswordHasher; logStream?: NodeJS.WritableStream } = {},
+  overrides: { clock?: Clock; random?: Random; store?: Store; hasher?: PasswordHasher; logStream?: NodeJS.WritableStream; pushSender?: PushSender } = {},
 ): Promise<{ ctx: Context; attention: string[] }> {
   const { sealer, generatedKeyFile } = loadSealer(config)
   const store = overrides.store ?? (await openStore(config))
@@ -41,7 +43,8 @@ export async function createContext(
   } catch (error) {
     throw new ConfigError((error as Error).message)
   }
-  const ctx: Context = { store, clock, random, hasher, sealer, config, notifier, delivery }
+  const pushSender = overrides.pushSender ?? createPushSender(config)
+  const ctx: Context = { store, clock, random, hasher, sealer, config, notifier, delivery, pushSender }
   return { ctx, attention: attentionLines(config, generatedKeyFile) }
 }
 
@@ -76,7 +79,10 @@ function loadSealer(config: Config): { sealer: SecretSealer; generatedKeyFile: s
   return { sealer: new SecretSealer(parseSecretsKeys(readFileSync(file, 'utf8').trim())), generatedKeyFile: file }
 }
 
-/** Deletes what has expired (flows, sessions, pending devices, old rate windows) so tables stay flat (LD-06). */
+/**
+ * Deletes what has expired (flows, sessions, pending devices, old rate windows) so tables stay flat
+ * (LD-06), and resends queued code messages whose sender died (DD-07, delivery-queue.ts).
+ */
 export function startHousekeeping(ctx: Context): () => void {
   const run = async () => {
     const now = ctx.clock.now()
@@ -86,10 +92,15 @@ export function startHousekeeping(ctx: Context): () => void {
     await ctx.store.oidc.deleteExpired(now)
     await ctx.store.rateLimits.deleteBefore(new Date(now.getTime() - 10 * MINUTE_MS))
     await ctx.store.oneTimeCodes.deleteExpired(now)
+    await ctx.store.push.deleteExpired(now)
     await ctx.store.sendBudgets.deleteBefore(new Date(now.getTime() - 2 * 24 * 60 * MINUTE_MS))
   }
   const timer = setInterval(() => void run().catch(() => {}), 5 * MINUTE_MS)
   timer.unref()
   void run().catch(() => {})
-  return () => clearInterval(timer)
+  const stopDeliveryRetries = startDeliveryRetries(ctx)
+  return () => {
+    clearInterval(timer)
+    stopDeliveryRetries()
+  }
 }

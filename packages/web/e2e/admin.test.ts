@@ -126,6 +126,7 @@ describe('Admin console (F-POL)', () => {
     await signInWithPages(userPage, user)
     const dialog = userPage.getByRole('dialog', { name: 'Set up two-step verification' })
     await dialog.waitFor()
+    await dialog.getByRole('button', { name: 'Code from an authenticator app' }).click()
     await dialog.getByRole('button', { name: 'Show the QR code' }).click()
     await dialog.getByRole('img', { name: 'QR code to scan with your authenticator app' }).waitFor()
     const secret = secretOf(await readQrCode(userPage))
@@ -202,6 +203,33 @@ describe('Admin console (F-POL)', () => {
       [{ policy: 'off' }, { policy: 'required' }],
       'only what changed is sent',
     )
+  })
+
+  test('F-SET-2 F-LOGIN-5: a user stuck in forced enrolment with a mistyped e-mail address: the admin corrects it in the console (a malformed one is refused at the field), and the dialog then shows the right one', async () => {
+    const user = await w.t.createUser(org.id, { email: 'dana@harbour-clinc.test' })
+    const userPage = await (await w.context()).newPage()
+    await signInWithPages(userPage, user)
+    const enrolment = userPage.getByRole('dialog', { name: 'Set up two-step verification' })
+    await enrolment.getByText('Codes by e-mail and security notices go to dana@harbour-clinc.test. If that address is wrong, ask your administrator to correct it').waitFor()
+
+    const page = await openConsole(orgAdmin)
+    await page.goto(`/admin/users/${user.id}`)
+    const address = page.getByLabel('E-mail address', { exact: true })
+    assert.equal(await address.inputValue(), 'dana@harbour-clinc.test')
+    await address.fill('not an address')
+    await page.getByRole('button', { name: 'Save user' }).click()
+    await page.locator('.field-error').filter({ hasText: /email/ }).waitFor()
+    assert.equal(await address.inputValue(), 'not an address', 'what was typed stays')
+    await address.fill('dana@harbour-clinic.test')
+    await page.getByRole('button', { name: 'Save user' }).click()
+    await page.getByRole('status').filter({ hasText: 'User saved.' }).waitFor()
+    await page.locator('.admin-facts dd').filter({ hasText: 'dana@harbour-clinic.test' }).waitFor()
+    await noUnlabelledFields(page)
+    const changes = await w.t.ctx.store.audit.list({ accountId: user.id, event: 'account.updated', limit: 5 })
+    assert.deepEqual(changes.map((e) => e.details.changes), [{ email: 'dana@harbour-clinic.test' }], 'only the address was sent')
+
+    await userPage.reload()
+    await enrolment.getByText('Codes by e-mail and security notices go to dana@harbour-clinic.test.').waitFor()
   })
 
   test('F-POL-3: staff add an organisation and a staff user, and the "Sign in with two-factor authentication" switch decides whether that staff user is asked for a second step', async () => {

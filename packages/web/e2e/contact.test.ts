@@ -215,15 +215,19 @@ describe('Contact details and SMS without a number (F-SET-2, F-OTP-4)', () => {
     await page.getByText(`We sent a code to ${masked(phone)}`).waitFor()
   })
 
-  test('F-LOGIN-5 F-SET-2: after a reload the enrolment dialog offers "Register a mobile number" among the choices, and a verified number completes it', async () => {
+  test('F-LOGIN-5 F-SET-2: after a reload the enrolment dialog offers "Register a mobile number" among the choices, says an admin corrects a wrong e-mail address, and a verified number completes it', async () => {
     const user = await w.t.createUser(required.id)
     const page = await (await w.context()).newPage()
     await signInWithPages(page, user)
     const dialog = page.getByRole('dialog', { name: 'Set up two-step verification' })
+    await dialog.getByRole('button', { name: 'Code from an authenticator app' }).click()
     await dialog.getByRole('button', { name: 'Show the QR code' }).waitFor()
 
     await page.reload()
     await dialog.getByRole('button', { name: 'Code from an authenticator app' }).waitFor()
+    // The e-mail address cannot be changed in a restricted session; the dialog says who can fix it.
+    await dialog.getByText(`Codes by e-mail and security notices go to ${user.username}@example.test. If that address is wrong, ask your administrator to correct it`).waitFor()
+    assert.equal(await dialog.getByRole('button', { name: 'Change e-mail address' }).count(), 0)
     await dialog.getByRole('button', { name: 'Register a mobile number' }).click()
     const phone = nextPhone()
     await dialog.getByLabel('Mobile number').fill(phone)

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+import { injectTransport, TestAuthenticator } from '../../server/src/test-support/authenticator-device.js'
 import { CookieJar } from '../../server/src/test-support/harness.js'
 import { readQrCode, secretOf, signInWithPages, startWebApp, totpCode } from './support.js'
 
@@ -47,6 +48,7 @@ try {
 
   const enrol = await (await w.context()).newPage()
   await signInWithPages(enrol, alice)
+  await enrol.getByRole('dialog').getByRole('button', { name: 'Code from an authenticator app' }).click()
   await enrol.getByRole('dialog').getByRole('button', { name: 'Show the QR code' }).click()
   await enrol.getByRole('img', { name: 'QR code to scan with your authenticator app' }).waitFor()
   await shot(enrol, 'enrolment')
@@ -81,6 +83,27 @@ try {
   await console.goto('/admin/audit')
   await console.getByRole('table').waitFor()
   await shot(console, 'admin-audit')
+
+  // Issue 9: linking the Countersign Authenticator from My devices, then a sign-in waiting for it.
+  const dave = await withApp('dave')
+  const link = await (await w.context()).newPage()
+  await signInWithPages(link, dave, () => totpCode(dave.secret, w.t.clock.now()))
+  await link.waitForURL(/\/account\/security$/)
+  await link.getByRole('button', { name: /^Countersign Authenticator \(approve/ }).click()
+  await link.getByRole('dialog').getByRole('button', { name: 'Show the QR code' }).click()
+  await link.getByRole('img', { name: 'QR code to scan with Countersign Authenticator' }).waitFor()
+  await link.getByRole('img', { name: 'QR code to scan with Countersign Authenticator' }).evaluate((img: HTMLImageElement) => img.decode())
+  // The dialog as the user sees it (a full-page shot would show the page under the backdrop).
+  await link.screenshot({ path: `${OUT}link-authenticator.png` })
+  process.stdout.write('docs/screenshots/link-authenticator.png\n')
+  const davesPhone = new TestAuthenticator(injectTransport(w.t.app), () => w.t.clock.now())
+  await davesPhone.pair(await readQrCode(link), { name: 'Pixel 8' })
+  await link.getByRole('dialog').getByText('“My phone” is linked.').waitFor()
+  const waiting = await (await w.context()).newPage()
+  await signInWithPages(waiting, dave)
+  await waiting.locator('.push-number').waitFor()
+  await waiting.screenshot({ path: `${OUT}sign-in-push.png`, fullPage: true })
+  process.stdout.write('docs/screenshots/sign-in-push.png\n')
 
   const phone = await (await w.context({ language: 'nl', mobile: true })).newPage()
   await phone.goto('/sign-in')

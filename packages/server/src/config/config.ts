@@ -40,6 +40,8 @@ export const configSchema = z.strictObject({
   dataDir: z.string().default('./data'),
   /** The built web UI (`packages/web/dist` by default); a packager may put it elsewhere. */
   webDir: z.string().optional(),
+  /** The built Countersign Authenticator served at `/app/` (`packages/authenticator/dist` by default). */
+  appDir: z.string().optional(),
   /** `base64` or `id:base64[,id:base64…]` (first one seals): 32-byte keys for secrets at rest. */
   secretsKey: z.string().min(32).optional(),
   /**
@@ -65,6 +67,13 @@ export const configSchema = z.strictObject({
   deliveryTimeoutMs: int(500, 120_000).default(10_000),
   /** Codes sent (SMS and e-mail) per organisation per day, so nobody can run up the SMS bill (BF-11). */
   codeSendsPerOrganisationPerDay: int(1, 10_000_000).default(2000),
+  /**
+   * Web Push to the Countersign Authenticator (RFC 8292): the contact the push services may reach,
+   * an https URL or `mailto:` (default: the public URL when it is https).
+   */
+  pushSubject: z.string().regex(/^(https:\/\/|mailto:)\S+$/, 'must be an https: URL or a mailto: address').optional(),
+  /** A PEM file of extra CA certificates trusted for push services (a private relay; tests). */
+  pushCaFile: z.string().min(1).optional(),
   /** `1`: create the demo organisation on an empty database. Default on outside production. */
   demo: flag.optional(),
   /** Bootstrap admin API token, staff level, accepted while set. */

@@ -14,6 +14,8 @@ export interface Email {
 export interface TextMessage {
   to: string
   text: string
+  /** Stays the same when a queued message is sent again (DD-07), so a receiver can drop a duplicate. */
+  id?: string
 }
 
 export interface Mailer {

@@ -15,6 +15,8 @@ export type SecurityNotice =
   | 'bypass_granted'
   | 'phone_changed'
   | 'email_changed'
+  | 'push_suspended'
+  | 'push_not_me'
 
 const texts = {
   en: {
@@ -24,11 +26,12 @@ const texts = {
       phone_verify: 'Use this code to verify your mobile number for {org}:',
       email_change: 'Use this code to confirm this e-mail address for your {org} account:',
       link_confirm: 'Use this code to confirm linking an authenticator app to your {org} account:',
+      reauth: 'Use this code to confirm it is you, for a change to your {org} account:',
     },
     codeValid: 'The code is valid for {minutes} minutes and works once. Never share it with anyone.',
     codeNotYou: 'If you did not ask for this code, you can ignore this message; nobody can sign in with the code alone.',
     sms: '{code} is your {org} code ({purpose}). Valid {minutes} min. Never share it.',
-    smsPurpose: { sign_in: 'sign-in', phone_verify: 'verify phone', email_change: 'confirm e-mail', link_confirm: 'link app' },
+    smsPurpose: { sign_in: 'sign-in', phone_verify: 'verify phone', email_change: 'confirm e-mail', link_confirm: 'link app', reauth: 'confirm change' },
     noticeSubject: 'Security notice: {what}',
     notice: {
       device_linked: 'An authenticator app was linked to your account',
@@ -38,6 +41,8 @@ const texts = {
       bypass_granted: 'An administrator granted you a one-time sign-in without two-factor authentication',
       phone_changed: 'The mobile number of your account was changed',
       email_changed: 'The e-mail address of your account was changed',
+      push_suspended: 'Sign-in requests to the Countersign Authenticator were paused after several went unanswered or were denied; sign in once with another method to turn them back on',
+      push_not_me: 'A sign-in request was refused on the phone as "This wasn\'t me": someone may know the password',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Time: {time} (UTC)',
@@ -53,11 +58,12 @@ const texts = {
       phone_verify: 'Gebruik deze code om uw mobiele nummer voor {org} te bevestigen:',
       email_change: 'Gebruik deze code om dit e-mailadres voor uw {org}-account te bevestigen:',
       link_confirm: 'Gebruik deze code om het koppelen van een authenticator-app aan uw {org}-account te bevestigen:',
+      reauth: 'Gebruik deze code om te bevestigen dat u het bent, voor een wijziging in uw {org}-account:',
     },
     codeValid: 'De code is {minutes} minuten geldig en werkt één keer. Deel hem nooit met iemand.',
     codeNotYou: 'Heeft u deze code niet aangevraagd? Dan kunt u dit bericht negeren; met alleen de code kan niemand inloggen.',
     sms: '{code} is uw {org}-code ({purpose}). {minutes} min geldig. Deel hem nooit.',
-    smsPurpose: { sign_in: 'inloggen', phone_verify: 'telefoon bevestigen', email_change: 'e-mail bevestigen', link_confirm: 'app koppelen' },
+    smsPurpose: { sign_in: 'inloggen', phone_verify: 'telefoon bevestigen', email_change: 'e-mail bevestigen', link_confirm: 'app koppelen', reauth: 'wijziging bevestigen' },
     noticeSubject: 'Beveiligingsmelding: {what}',
     notice: {
       device_linked: 'Er is een authenticator-app aan uw account gekoppeld',
@@ -67,6 +73,8 @@ const texts = {
       bypass_granted: 'Een beheerder heeft u eenmalig inloggen zonder tweestapsverificatie toegestaan',
       phone_changed: 'Het mobiele nummer van uw account is gewijzigd',
       email_changed: 'Het e-mailadres van uw account is gewijzigd',
+      push_suspended: 'Aanmeldverzoeken naar de Countersign Authenticator zijn gepauzeerd nadat er meerdere onbeantwoord bleven of werden geweigerd; meld u één keer aan met een andere methode om ze weer aan te zetten',
+      push_not_me: 'Een aanmeldverzoek is op de telefoon geweigerd met "Dit was ik niet": iemand kent mogelijk het wachtwoord',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Tijd: {time} (UTC)',

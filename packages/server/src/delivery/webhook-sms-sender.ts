@@ -14,13 +14,13 @@ export function webhookSignature(secret: string, timestampSeconds: number, body:
 
 /**
  * Text messages through a generic JSON webhook: `POST {url}` with `{"to","text","id"}` and the
- * signature header. Any 2xx is success.
+ * signature header. Any 2xx is success. A message sent again after a crash (DD-07) keeps its `id`.
  */
 export class WebhookSmsSender implements SmsSender {
   constructor(private readonly options: { url: string; secret: string; timeoutMs: number; now: () => Date; newId: () => string }) {}
 
   async send(message: TextMessage) {
-    const body = JSON.stringify({ id: this.options.newId(), to: message.to, text: message.text })
+    const body = JSON.stringify({ id: message.id ?? this.options.newId(), to: message.to, text: message.text })
     const timestamp = Math.floor(this.options.now().getTime() / 1000)
     let response: Response
     try {

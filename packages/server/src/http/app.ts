@@ -17,6 +17,9 @@ import { forwardAuthRoutes } from './routes/forward-auth.js'
 import { healthRoutes } from './routes/health.js'
 import { signInRoutes } from './routes/sign-in.js'
 import { wantsPage, webPages } from './routes/web-pages.js'
+import { authenticatorApp } from './routes/authenticator-app.js'
+import { authenticatorRoutes } from './routes/authenticator.js'
+import { trackEventStreams } from './event-stream.js'
 import { oidcRoutes } from './routes/oidc.js'
 import { oidcClientRoutes } from './routes/oidc-clients.js'
 
@@ -66,6 +69,8 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
       ? {
           level: ctx.config.logLevel,
           redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+          // The app's signed GET requests carry their signature in the query: not in the log.
+          serializers: { req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: request.url.replace(/([?&]signature=)[^&]*/g, '$1[redacted]'), ip: request.ip }) },
           ...(options.logStream ? { stream: options.logStream } : {}),
         }
       : false,
@@ -161,6 +166,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
     })
   })
   const webIndex = await webPages(app, ctx.config.webDir)
+  await authenticatorApp(app, ctx.config.appDir)
   // The provider's pages wear the web UI's stylesheet when the UI is built.
   await oidcRoutes(app, ctx, cookies, { stylesheet: /href="(\/assets\/[^"]+\.css)"/.exec(webIndex ?? '')?.[1] ?? null, meta: requestMeta })
   app.setNotFoundHandler((request, reply) => {
@@ -187,6 +193,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
       throw new CountersignError('FORBIDDEN')
     },
   }
+  trackEventStreams(app)
   const router = new Router(app, guards)
   healthRoutes(router, ctx)
   signInRoutes(router, ctx, cookies)
@@ -195,6 +202,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
   adminRoutes(router, ctx)
   oidcClientRoutes(router, ctx)
   forwardAuthRoutes(router, ctx, cookies)
+  authenticatorRoutes(router, ctx)
   router.route(
     { method: 'GET', url: '/api/v1/openapi.json', summary: 'This document', tag: 'meta', access: 'none', responses: { 200: { description: 'OpenAPI 3.1' } } },
     async () => router.openApi({ title: 'Countersign', version: '1', serverUrl: ctx.config.publicUrl }),

@@ -342,6 +342,37 @@ describe('F-SET-2 phone and e-mail', () => {
     assert.ok((await outbox(fresh)).some((m) => m.subject?.includes('e-mail address')))
   })
 
+  it('F-LOGIN-5 F-SET-2: in forced enrolment the e-mail address cannot be changed (403 ENROLMENT_REQUIRED, nothing sent); an admin corrects it, and codes then go there', async () => {
+    // The password alone must not move where codes and security notices go: a code sent to the
+    // NEW address proves nothing about the account, only that the caller reads that mailbox.
+    const org = await t.createOrganisation({ policy: 'required' })
+    const user = await t.createUser(org.id, { email: 'someone@exmaple.test' }) // the domain mistyped by whoever created the account
+    const { jar, body } = await t.signIn(user.username, user.password)
+    assert.equal(body.state, 'awaiting_enrolment')
+    const attacker = 'someone-else@example.test'
+    const change = await t.browser(jar, 'PUT', '/api/v1/account/email', { email: attacker })
+    assert.equal(change.statusCode, 403)
+    assert.equal(change.json().error.code, 'ENROLMENT_REQUIRED')
+    const verify = await t.browser(jar, 'POST', '/api/v1/account/email/verify', { code: '123456' })
+    assert.equal(verify.json().error.code, 'ENROLMENT_REQUIRED')
+    assert.deepEqual(await outbox(attacker), [], 'nothing was sent to the new address')
+    assert.equal(await t.ctx.store.oneTimeCodes.find(user.id, 'email_change'), undefined)
+    assert.equal((await t.ctx.store.lockouts.get(user.id)).failures, 0)
+    const overview = await t.browser(jar, 'GET', '/api/v1/account/security')
+    assert.equal(overview.json().email, 'someone@exmaple.test', 'the enrolment dialog can show the address codes go to')
+
+    // The administrator corrects it; the user picks e-mail in the enrolment, and the code goes there.
+    const corrected = `${user.username}@example.test`
+    assert.equal((await t.admin('PATCH', `/api/v1/admin/users/${user.id}`, { email: corrected })).statusCode, 200)
+    assert.equal((await t.browser(jar, 'PUT', '/api/v1/account/method', { method: 'email' })).statusCode, 204)
+    const { jar: next, flow } = await passwordStep(user)
+    assert.deepEqual(flow.methods, ['email'])
+    assert.equal((await t.browser(next, 'POST', '/api/v1/sign-in/send-code', { method: 'email' })).statusCode, 202)
+    const done = await t.browser(next, 'POST', '/api/v1/sign-in/second-factor', { method: 'email', code: await newestCode(corrected) })
+    assert.equal(done.statusCode, 200, done.body)
+    assert.deepEqual(await outbox('someone@exmaple.test').then((m) => m.filter((x) => /\b\d{6}\b/.test(x.text))), [], 'no code went to the wrong address')
+  })
+
   it('SC-14: changing the phone needs a sign-in within the last 10 minutes', async () => {
     const org = await t.createOrganisation()
     const user = await userWithPhone(org.id)

@@ -1,6 +1,8 @@
 import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { KyselyOidcStore, type OidcStore, type OidcTables } from './oidc-store.js'
+import { KyselyPushStore, type PushStore, type PushTables } from './push-store.js'
+import { KyselyDeliveryQueueStore, type DeliveryQueueStore, type DeliveryQueueTables } from './delivery-queue-store.js'
 import { passwordDelayMs } from '../domain/lockout.js'
 import { usernameKey } from '../domain/username.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
@@ -70,6 +72,7 @@ function toOrganisation(row: Selectable<Tables['organisations']>): Organisation 
     codeTtlMinutes: Number(row.code_ttl_minutes),
     autoUnlockMinutes: row.auto_unlock_minutes === null ? null : Number(row.auto_unlock_minutes),
     linkWithSms: Boolean(row.link_with_sms),
+    pushNumberDigits: Number(row.push_number_digits),
     allowedOrigins: JSON.parse(row.allowed_origins) as AllowedOrigin[],
     createdAt: date(row.created_at),
   }
@@ -172,6 +175,7 @@ class Organisations implements OrganisationStore {
         code_ttl_minutes: org.codeTtlMinutes,
         auto_unlock_minutes: org.autoUnlockMinutes,
         link_with_sms: org.linkWithSms ? 1 : 0,
+        push_number_digits: org.pushNumberDigits,
         allowed_origins: JSON.stringify(org.allowedOrigins),
         created_at: ms(org.createdAt),
       })
@@ -203,6 +207,7 @@ class Organisations implements OrganisationStore {
     if (patch.codeTtlMinutes !== undefined) values.code_ttl_minutes = patch.codeTtlMinutes
     if (patch.autoUnlockMinutes !== undefined) values.auto_unlock_minutes = patch.autoUnlockMinutes
     if (patch.linkWithSms !== undefined) values.link_with_sms = patch.linkWithSms ? 1 : 0
+    if (patch.pushNumberDigits !== undefined) values.push_number_digits = patch.pushNumberDigits
     if (patch.allowedOrigins !== undefined) values.allowed_origins = JSON.stringify(patch.allowedOrigins)
     if (Object.keys(values).length > 0) {
       await this.db.updateTable('organisations').set(values).where('id', '=', id).execute()
@@ -449,7 +454,7 @@ class Devices implements DeviceStore {
       .execute()
     return rows.map(toDevice)
   }
-  async activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date) {
+  async activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date, kind?: DeviceKind) {
     // The count of active devices and the flip are one guarded UPDATE; the account's row is
     // locked first so that on PostgreSQL (READ COMMITTED) two activations for one account cannot
     // both count the same total (RR-10). On SQLite the transaction alone serialises them.
@@ -457,7 +462,7 @@ class Devices implements DeviceStore {
       await db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', accountId).execute()
       return db
         .updateTable('devices')
-        .set({ status: 'active', linked_at: ms(now), last_used_step: confirmedStep, expires_at: null })
+        .set({ status: 'active', linked_at: ms(now), last_used_step: confirmedStep, expires_at: null, ...(kind ? { kind } : {}) })
         .where('id', '=', deviceId)
         .where('account_id', '=', accountId)
         .where('status', '=', 'pending')
@@ -897,6 +902,8 @@ export class KyselyStore implements Store {
   readonly sendBudgets: SendBudgetStore
   readonly outbox: OutboxStore
   readonly oidc: OidcStore
+  readonly push: PushStore
+  readonly deliveryQueue: DeliveryQueueStore
 
   constructor(
     private readonly db: Db,
@@ -918,6 +925,8 @@ export class KyselyStore implements Store {
     this.sendBudgets = new SendBudgets(db)
     this.outbox = new Outbox(db)
     this.oidc = new KyselyOidcStore(db as unknown as Kysely<OidcTables>)
+    this.push = new KyselyPushStore(db as unknown as Kysely<PushTables>)
+    this.deliveryQueue = new KyselyDeliveryQueueStore(db as unknown as Kysely<DeliveryQueueTables>)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

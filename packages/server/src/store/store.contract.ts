@@ -12,7 +12,7 @@ export async function seedOrganisation(store: Store, overrides: Partial<Organisa
   const orgId = newId(cryptoRandom)
   await store.organisations.create({
     id: orgId, slug: `org-${orgId.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['totp'],
-    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, allowedOrigins: [], createdAt: now,
+    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, pushNumberDigits: 2, allowedOrigins: [], createdAt: now,
     ...overrides,
   })
   return orgId

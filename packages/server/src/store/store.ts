@@ -1,5 +1,7 @@
 import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
 import type { OidcStore } from './oidc-store.js'
+import type { PushStore } from './push-store.js'
+import type { DeliveryQueueStore } from './delivery-queue-store.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 
@@ -24,6 +26,8 @@ export interface Organisation {
   codeTtlMinutes: number
   autoUnlockMinutes: number | null
   linkWithSms: boolean
+  /** Digits of the number typed on the phone for a push sign-in (F-PUSH-5), 2 to 6. */
+  pushNumberDigits: number
   /** Origins of applications behind forward auth, each possibly asking for a second factor. */
   allowedOrigins: AllowedOrigin[]
   createdAt: Date
@@ -40,6 +44,7 @@ export type OrganisationSettingsPatch = Partial<
     | 'codeTtlMinutes'
     | 'autoUnlockMinutes'
     | 'linkWithSms'
+    | 'pushNumberDigits'
     | 'allowedOrigins'
   >
 >
@@ -260,9 +265,10 @@ export interface DeviceStore {
    * Turns a pending device active if the account has fewer than `limit` active devices, in one
    * guarded statement under the account's row lock; `false` if the limit is reached or the
    * device is no longer pending (RR-10).
-   * The step that confirmed it is recorded, so that code cannot sign in again (RR-04).
+   * The step that confirmed it is recorded, so that code cannot sign in again (RR-04). `kind`
+   * changes what the device turns out to be (a pairing QR code confirmed by another app's code).
    */
-  activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date): Promise<boolean>
+  activate(deviceId: string, accountId: string, limit: number, confirmedStep: number, now: Date, kind?: DeviceKind): Promise<boolean>
   /** Records a used time step if it is newer than the last one; `false` = replay (F-TOTP-2). */
   recordUse(deviceId: string, step: number, now: Date): Promise<boolean>
   rename(accountId: string, deviceId: string, name: string): Promise<boolean>
@@ -334,7 +340,7 @@ export interface OneTimeCode {
   channel: CodeChannel
   /** Where it was sent: the phone or address being verified, or the account's own. */
   destination: string
-  /** The sign-in flow it belongs to (RR-06); `null` for account changes. */
+  /** The sign-in flow it belongs to (RR-06), or for a re-authentication the session; `null` for account changes. */
   flowId: string | null
   codeHmac: Buffer
   createdAt: Date
@@ -399,6 +405,10 @@ export interface Store {
   readonly outbox: OutboxStore
   /** The OpenID Connect provider's clients, records and keys (issue 7). */
   readonly oidc: OidcStore
+  /** Push approval: pairings, device keys, challenges, the VAPID keys (issue 9). */
+  readonly push: PushStore
+  /** Messages that carry a one-time code, queued with their code and sent after the commit (DD-07). */
+  readonly deliveryQueue: DeliveryQueueStore
   /** Runs `work` in one transaction: all its writes land, or none. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
   /** True when the database answers (readiness). */

@@ -9,9 +9,13 @@ export interface ServerProcess {
   output(): string
 }
 
-/** Starts `countersign serve` as its own process on a free port and waits for its listening line. */
-export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], { env: { ...env, COUNTERSIGN_PORT: '0' } })
+/**
+ * Starts `countersign serve` as its own process on a free port and waits for its listening line;
+ * `script` runs another entry point that prints the same line (a server with a failpoint).
+ */
+export async function startServerProcess(env: NodeJS.ProcessEnv, options: { script?: string } = {}): Promise<ServerProcess> {
+  const args = options.script ? [options.script] : [cli, 'serve']
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...env, COUNTERSIGN_PORT: '0' } })
   let out = ''
   let err = ''
   child.stdout!.on('data', (chunk) => (out += chunk))

@@ -6,7 +6,7 @@ import { sendSecurityNotice } from './security-notices.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { checkPassword } from './password-check.js'
 import { describeDevice } from './devices.js'
-import { availableMethods, secondFactorStepForReauthentication } from './reauthenticate.js'
+import { availableMethods, reauthenticationMethods, secondFactorStepForReauthentication } from './reauthenticate.js'
 import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
 
 /** `+31612345678` → `+31 ••• ••• 678`: enough to recognise, not to copy (F-SET-2). */
@@ -47,6 +47,8 @@ export async function securityOverview(ctx: Context, auth: Authenticated) {
       canTurnOff: !requirement.required || requirement.reason === 'user_enabled',
     },
     recentSignInUntil: new Date(auth.session.authenticatedAt.getTime() + 10 * 60_000).toISOString(),
+    /** What "Confirm it is you" asks for besides the password, preferred first; empty: the password alone. */
+    reauthenticationMethods: reauthenticationMethods(auth, devices),
     restrictedToEnrolment: auth.session.restrictedToEnrolment,
   }
 }

@@ -29,6 +29,7 @@ export function describeOrganisation(org: Organisation) {
     codeTtlMinutes: org.codeTtlMinutes,
     autoUnlockMinutes: org.autoUnlockMinutes,
     linkWithSms: org.linkWithSms,
+    pushNumberDigits: org.pushNumberDigits,
     allowedOrigins: org.allowedOrigins,
     createdAt: org.createdAt.toISOString(),
   }
@@ -77,6 +78,7 @@ export async function createOrganisation(
     codeTtlMinutes: 20,
     autoUnlockMinutes: null,
     linkWithSms: false,
+    pushNumberDigits: 2,
     allowedOrigins: [],
     createdAt: ctx.clock.now(),
   }

@@ -4,6 +4,7 @@ import type { Delivery } from '../delivery/delivery.js'
 import type { SecretSealer } from '../crypto/secret-sealer.js'
 import type { Clock, Random } from '../domain/clock.js'
 import type { Notifier } from '../realtime/notifier.js'
+import type { PushSender } from '../delivery/web-push-sender.js'
 import type { Store } from '../store/store.js'
 
 /** What every use-case needs; `main.ts` builds it once and picks the implementations. */
@@ -18,6 +19,8 @@ export interface Context {
   readonly notifier: Notifier
   /** E-mail and text messages (F-OTP-5); sends happen after the commit, never inside a transaction. */
   readonly delivery: Delivery
+  /** Web Push to paired Countersign Authenticators (issue 9); after the commit, like every send. */
+  readonly pushSender: PushSender
 }
 
 /** Where a request came from, for audit events and sessions. Untrusted text, stored bounded. */

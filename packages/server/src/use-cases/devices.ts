@@ -12,6 +12,7 @@ import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
 import { availableMethods, seedBinding, verifySecondFactor } from './second-factor.js'
 import { sendSecurityNotice } from './security-notices.js'
+import { channels } from '../realtime/channels.js'
 import { completeEnrolment, requireRecentSignIn, type Authenticated } from './sessions.js'
 
 /** F-TOTP-5 applies when the organisation asks for it and the account has a verified number. */
@@ -40,7 +41,8 @@ export function describeDevice(device: Device) {
 export async function startTotpDevice(ctx: Context, auth: Authenticated, input: { name: string; kind?: DeviceKind }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
   const { account, organisation } = auth
-  if (organisation && !organisation.allowedMethods.includes('totp')) throw new CountersignError('FORBIDDEN', { detail: 'method not allowed' })
+  const method = input.kind === 'authenticator' ? 'push' : 'totp'
+  if (organisation && !organisation.allowedMethods.includes(method)) throw new CountersignError('FORBIDDEN', { detail: 'method not allowed' })
   const limit = organisation?.deviceLimit ?? 5
   if ((await ctx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
   const now = ctx.clock.now()
@@ -88,16 +90,19 @@ export async function startTotpDevice(ctx: Context, auth: Authenticated, input: 
  * code's step is recorded so it cannot sign in again (RR-04). In a forced-enrolment session this
  * completes the enrolment: the restricted session is replaced by a full one.
  */
-export async function confirmDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; code: string; smsCode?: string | undefined }, meta: RequestMeta) {
+export async function confirmDevice(ctx: Context, auth: Authenticated, input: { deviceId: string; code?: string | undefined; smsCode?: string | undefined }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
   const { account, organisation } = auth
   const now = ctx.clock.now()
   const device = await ctx.store.devices.get(account.id, input.deviceId)
+  if (input.code === undefined) return confirmPairedDevice(ctx, auth, device, meta)
   if (!device || device.status !== 'pending' || !device.expiresAt || device.expiresAt <= now || !device.sealedSecret) {
     throw new CountersignError('NOT_FOUND')
   }
   const secret = ctx.sealer.open(device.sealedSecret, seedBinding(device, organisation?.id ?? null))
   if (!secret) throw new CountersignError('NOT_FOUND')
+  // A pairing QR code confirmed by another app's code becomes an ordinary app: only where apps are allowed.
+  if (device.kind === 'authenticator' && organisation && !organisation.allowedMethods.includes('totp')) throw new CountersignError('FORBIDDEN', { detail: 'method not allowed' })
   const check = checkTotpCode({ secret, code: input.code, now, lastUsedStep: null })
   if (!check.ok) {
     await recordEvent(ctx.store, now, meta, { event: 'device.confirmation_failed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, reason: check.reason, details: { deviceId: device.id } })
@@ -114,7 +119,8 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
   }
   const limit = organisation?.deviceLimit ?? 5
   const replacement = await inTransaction(ctx, async (tx) => {
-    if (!(await tx.store.devices.activate(device.id, account.id, limit, check.step, now))) {
+    // A pairing QR code scanned by another app and confirmed with its code: an ordinary app (no push).
+    if (!(await tx.store.devices.activate(device.id, account.id, limit, check.step, now, 'totp'))) {
       if ((await tx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
       throw new CountersignError('NOT_FOUND')
     }
@@ -138,6 +144,23 @@ export async function confirmDevice(ctx: Context, auth: Authenticated, input: { 
   const linked = await ctx.store.devices.get(account.id, device.id)
   await sendSecurityNotice(ctx, account, 'device_linked', meta)
   return { device: describeDevice(linked!), replacement }
+}
+
+/**
+ * The Countersign Authenticator paired the device itself (push.ts `pairDevice`); in a forced
+ * enrolment the page then asks for a full session. Only a device paired from this very session
+ * counts: an older device must not turn a one-time bypass into a full session (F-POL-4), nor may
+ * another session that knows the password claim the user's pairing.
+ */
+async function confirmPairedDevice(ctx: Context, auth: Authenticated, device: Device | undefined, meta: RequestMeta) {
+  if (!device || device.status !== 'active' || device.kind !== 'authenticator') throw new CountersignError('CODE_INVALID', { detail: 'a code is needed' })
+  if (!auth.session.restrictedToEnrolment) return { device: describeDevice(device), replacement: undefined }
+  // Only the session that showed this QR code: another password-only session of the account must
+  // not ride on the user's pairing (a device paired for another session needs its own code).
+  const key = await ctx.store.push.getKey(device.id)
+  if (!key || key.pairedForSession !== auth.session.id) throw new CountersignError('CODE_INVALID', { detail: 'a code is needed' })
+  const replacement = await inTransaction(ctx, (tx) => completeEnrolment(tx, auth, amrFor(null), { deviceId: device.id }, meta))
+  return { device: describeDevice(device), replacement }
 }
 
 export async function listDevices(ctx: Context, accountId: string) {
@@ -184,5 +207,7 @@ export async function removeDevice(
     const endedSessions = await tx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
     await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
   })
+  // An open Countersign Authenticator shows the account as removed (F-PUSH-4), on every instance.
+  if (device.kind === 'authenticator') await ctx.notifier.publish(channels.device(device.id), JSON.stringify({ type: 'removed' })).catch(() => {})
   await sendSecurityNotice(ctx, account, 'device_removed', meta)
 }

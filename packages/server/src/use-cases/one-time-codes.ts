@@ -17,6 +17,7 @@ import { DeliveryError, maskRecipient } from '../delivery/delivery.js'
 import type { Account, OneTimeCode, Organisation } from '../store/store.js'
 import { recordEvent } from './audit.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
+import { newPendingDelivery, sendQueued, type CodeMessage } from './delivery-queue.js'
 import type { Evaluation } from './second-factor.js'
 
 /** `sentTo` in every answer is masked (F-SET-2). */
@@ -27,9 +28,11 @@ export function maskDestination(channel: CodeChannel, destination: string): stri
 /**
  * Issues a code and sends it (F-OTP-1, F-OTP-2). In one transaction: the code replaces the previous
  * one of its purpose unless the cool-down is still running, the send budgets of the account, the
- * recipient and the organisation are charged (BF-11), and the issue is audited. Only after the
- * commit is the message sent; a failed send revokes the code, is logged and audited, and reports
- * DELIVERY_FAILED ("could not send, try another method"), never silence.
+ * recipient and the organisation are charged (BF-11), the message is queued, sealed (DD-07: code
+ * and message land together or not at all), and the issue is audited. Only after the commit is
+ * the message sent; a failed send revokes the code and drops the queued message, is logged and
+ * audited, and reports DELIVERY_FAILED ("could not send, try another method"), never silence. A
+ * send whose outcome nobody saw (a crash) is retried from the queue (delivery-queue.ts).
  */
 export async function issueAndSendCode(
   ctx: Context,
@@ -60,6 +63,11 @@ export async function issueAndSendCode(
     createdAt: now,
     expiresAt: codeExpiresAt(now, minutes),
   }
+  const language = account.language ?? meta.language
+  const organisationName = organisation?.name ?? 'Countersign'
+  const texts = { code, purpose, organisation: organisationName, minutes }
+  const message: CodeMessage = channel === 'email' ? { channel, to: destination, ...codeEmail(language, texts) } : { channel, to: destination, text: codeSms(language, texts) }
+  const delivery = newPendingDelivery(ctx, { accountId: account.id, codeId: id, purpose, message })
   const base = { organisationId: account.organisationId, accountId: account.id }
   const details = { purpose, channel, sentTo: maskDestination(channel, destination), ...(input.method ? { method: input.method } : {}) }
   try {
@@ -81,6 +89,7 @@ export async function issueAndSendCode(
       if (!(await tx.store.sendBudgets.take(`organisation:${account.organisationId ?? 'staff'}`, orgStart, ctx.config.codeSendsPerOrganisationPerDay))) {
         throw refusal('RATE_LIMITED', 'organisation_budget', new Date(orgStart.getTime() + SEND_LIMITS.organisationWindowMs), now)
       }
+      await tx.store.deliveryQueue.enqueue(delivery)
       await recordEvent(tx.store, now, meta, { ...base, event: 'one_time_code.issued', details: { ...details, expiresAt: row.expiresAt.toISOString() } })
     })
   } catch (error) {
@@ -91,13 +100,12 @@ export async function issueAndSendCode(
     throw error
   }
 
-  const language = account.language ?? meta.language
-  const organisationName = organisation?.name ?? 'Countersign'
-  try {
-    if (channel === 'email') await ctx.delivery.mailer.send({ to: destination, ...codeEmail(language, { code, purpose, organisation: organisationName, minutes }) })
-    else await ctx.delivery.sms.send({ to: destination, text: codeSms(language, { code, purpose, organisation: organisationName, minutes }) })
-  } catch (error) {
-    // The code that never arrived is revoked, so "Send a new code" works at once.
+  const sent = await sendQueued(ctx, delivery, message)
+  if (!sent.ok) {
+    const { error } = sent
+    // The user hears of it now and may pick another method, so nothing is retried: the queued
+    // message goes, and the code that never arrived is revoked, so "Send a new code" works at once.
+    await ctx.store.deliveryQueue.remove(delivery.id)
     await ctx.store.oneTimeCodes.revoke(id)
     const reason = error instanceof DeliveryError ? error.reason : 'error'
     const detail = ctx.delivery.scrub(error instanceof DeliveryError ? error.message : 'unexpected error')

@@ -22,6 +22,8 @@ export function availableMethods(
   const methods: MethodKind[] = []
   // An authenticator device also shows a TOTP code (F-PUSH-3), so both kinds offer `totp`.
   if (devices.some((d) => d.kind === 'totp' || d.kind === 'authenticator')) methods.push('totp')
+  // Push approval needs a paired Countersign Authenticator (an active one has a key, F-PUSH-2).
+  if (devices.some((d) => d.kind === 'authenticator')) methods.push('push')
   if (account && ((account.phone && account.phoneVerified) || account.preferredMethod === 'sms')) methods.push('sms')
   if (account && account.preferredMethod === 'email') methods.push('email')
   return methods

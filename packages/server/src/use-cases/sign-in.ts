@@ -218,48 +218,62 @@ export async function secondFactorStep(
   const account = await store.accounts.get(flow.accountId)
   if (!account) throw new CountersignError('FLOW_EXPIRED')
   const organisation = account.organisationId ? ((await store.organisations.get(account.organisationId)) ?? null) : null
-  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code, flowId: flow.id }, meta, async (tx) => {
-    const now = tx.clock.now()
-    if (!(await tx.store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
-      throw new CountersignError('FLOW_EXPIRED')
-    }
-    // F-OTP-4: SMS without a verified number was answered by an e-mail code; a number must be
-    // registered and verified before anything else (a session restricted to enrolment).
-    if (input.method === 'sms' && !hasVerifiedPhone(account)) {
-      await recordEvent(tx.store, now, meta, { event: 'sign_in.phone_required', organisationId: account.organisationId, accountId: account.id, reason: 'sms_without_phone', details: { method: 'sms' } })
-      return enrolmentFlow(tx, account, 'phone_required', meta, amrFor('email'))
-    }
-    const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
-    await tx.store.accounts.update(account.id, { lastSignInAt: now })
-    const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
-      recordEvent(tx.store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
+  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code, flowId: flow.id }, meta, (tx) =>
+    completeSecondFactor(tx, { flow, account, organisation, method: input.method, rememberBrowser: input.rememberBrowser }, meta),
+  )
+}
 
-    let rememberToken: string | undefined
-    if (input.rememberBrowser && organisation && organisation.rememberBrowserDays > 0) {
-      const remember = newToken(tx.random)
-      await tx.store.rememberedBrowsers.create({
-        id: remember.id,
-        secretHash: remember.secretHash,
-        accountId: account.id,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + organisation.rememberBrowserDays * DAY_MS),
-        lastUsedAt: null,
-        factorsChangedAt: account.factorsChangedAt,
-        passwordChangedAt: account.passwordChangedAt,
-        userAgent: boundedText(meta.userAgent),
-        ip: boundedText(meta.ip, 64),
-      })
-      rememberToken = remember.token
-      await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
-    }
-    await audit('sign_in.completed', flow.reason, { amr: session.amr })
-    return {
-      state: 'completed' as const,
-      auth: { session, account, organisation },
-      sessionToken: token,
-      ...(rememberToken ? { rememberToken } : {}),
-      reason: flow.reason,
-    }
-  })
+/**
+ * A second factor was proved for a flow (a code, or a signed push approval): the flow moves to
+ * `completed` once, and the session (and a remembered browser when asked) is made, in the caller's
+ * transaction.
+ */
+export async function completeSecondFactor(
+  tx: Context,
+  input: { flow: SignInFlow; account: Account; organisation: Organisation | null; method: MethodKind; rememberBrowser: boolean },
+  meta: RequestMeta,
+): Promise<SignInResult> {
+  const { flow, account, organisation } = input
+  const now = tx.clock.now()
+  if (!(await tx.store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
+    throw new CountersignError('FLOW_EXPIRED')
+  }
+  // F-OTP-4: SMS without a verified number was answered by an e-mail code; a number must be
+  // registered and verified before anything else (a session restricted to enrolment).
+  if (input.method === 'sms' && !hasVerifiedPhone(account)) {
+    await recordEvent(tx.store, now, meta, { event: 'sign_in.phone_required', organisationId: account.organisationId, accountId: account.id, reason: 'sms_without_phone', details: { method: 'sms' } })
+    return enrolmentFlow(tx, account, 'phone_required', meta, amrFor('email'))
+  }
+  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
+  await tx.store.accounts.update(account.id, { lastSignInAt: now })
+  const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
+    recordEvent(tx.store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })
+
+  let rememberToken: string | undefined
+  if (input.rememberBrowser && organisation && organisation.rememberBrowserDays > 0) {
+    const remember = newToken(tx.random)
+    await tx.store.rememberedBrowsers.create({
+      id: remember.id,
+      secretHash: remember.secretHash,
+      accountId: account.id,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + organisation.rememberBrowserDays * DAY_MS),
+      lastUsedAt: null,
+      factorsChangedAt: account.factorsChangedAt,
+      passwordChangedAt: account.passwordChangedAt,
+      userAgent: boundedText(meta.userAgent),
+      ip: boundedText(meta.ip, 64),
+    })
+    rememberToken = remember.token
+    await audit('browser.remembered', null, { rememberedBrowserId: remember.id, days: organisation.rememberBrowserDays })
+  }
+  await audit('sign_in.completed', flow.reason, { amr: session.amr })
+  return {
+    state: 'completed' as const,
+    auth: { session, account, organisation },
+    sessionToken: token,
+    ...(rememberToken ? { rememberToken } : {}),
+    reason: flow.reason,
+  }
 }
 

@@ -58,7 +58,7 @@ const KINDS = {
 } as const satisfies Record<Kind, { path: string; field: object; text: Record<string, MessageId> }>
 
 /** Seconds left of a wait the server asked for (`Retry-After`), counting down once a second. */
-function useCountdown() {
+export function useCountdown() {
   const [until, setUntil] = useState<number | null>(null)
   const [now, setNow] = useState(() => Date.now())
   useEffect(() => {

@@ -5,12 +5,13 @@ import { admin } from './admin'
 import { applications } from './applications'
 import { common } from './common'
 import { devOutbox } from './dev-outbox'
+import { push } from './push'
 import { signIn } from './sign-in'
 
 export type Language = 'en' | 'nl'
 export const languages: Language[] = ['en', 'nl']
 
-const areas = [common, signIn, account, admin, applications, devOutbox] as const
+const areas = [common, signIn, account, admin, applications, devOutbox, push] as const
 export type MessageId =
   | keyof typeof common.en
   | keyof typeof signIn.en
@@ -18,6 +19,7 @@ export type MessageId =
   | keyof typeof admin.en
   | keyof typeof applications.en
   | keyof typeof devOutbox.en
+  | keyof typeof push.en
 
 const messages: Record<Language, Record<string, string>> = {
   en: Object.assign({}, ...areas.map((a) => a.en)),

@@ -36,6 +36,7 @@ export const signIn = area(
     'enrolment.bypassLead': 'You signed in once without a second step. Set one up now to continue.',
     'enrolment.choose': 'How do you want to confirm it is you?',
     'enrolment.signOut': 'Cancel and sign out',
+    'enrolment.email': 'Codes by e-mail and security notices go to {email}. If that address is wrong, ask your administrator to correct it: it cannot be changed until two-step verification is set up.',
   },
   {
     'signIn.title': 'Aanmelden',
@@ -71,5 +72,6 @@ export const signIn = area(
     'enrolment.bypassLead': 'Je bent eenmalig zonder tweede stap aangemeld. Stel er nu een in om verder te gaan.',
     'enrolment.choose': 'Hoe wil je bevestigen dat jij het bent?',
     'enrolment.signOut': 'Annuleren en afmelden',
+    'enrolment.email': 'Codes per e-mail en beveiligingsmeldingen gaan naar {email}. Klopt dat adres niet, vraag je beheerder dan om het te verbeteren: het kan pas worden gewijzigd als verificatie in twee stappen is ingesteld.',
   },
 )

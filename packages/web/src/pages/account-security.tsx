@@ -62,10 +62,6 @@ export function AccountSecurity() {
     void load()
   }, [])
 
-  // Re-authentication asks for the app's code when the account has an app (what the server checks,
-  // reauthenticate.ts); accounts that use only SMS or e-mail confirm with the password.
-  const method = overview?.availableMethods.includes('totp') ? 'totp' : null
-
   return (
     <Layout title={t('nav.security')}>
       <div class="account">
@@ -81,7 +77,7 @@ export function AccountSecurity() {
             <Loading />
           )
         ) : (
-          <ReauthenticationProvider username={session?.account.username ?? ''} method={method}>
+          <ReauthenticationProvider username={session?.account.username ?? ''} methods={overview.reauthenticationMethods}>
             {loadError ? <ErrorNotice error={loadError} /> : null}
             <TwoFactorCard overview={overview} onChanged={load} onLinkApp={() => setAdding(true)} />
             <DevicesCard overview={overview} onChanged={load} adding={adding} onAdding={setAdding} />

@@ -2,6 +2,7 @@ import type { MethodKind } from '@countersign/protocol'
 import { useLocation } from 'preact-iso'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
+import { AuthenticatorSetup } from '../components/authenticator-setup'
 import { Layout, useSignOut } from '../components/layout'
 import { PhoneSetup } from '../components/phone-setup'
 import { TotpSetup } from '../components/totp-setup'
@@ -9,8 +10,8 @@ import { Button, Dialog, Loading, Notice } from '../components/ui'
 import { methodLabel, useT } from '../i18n'
 import { useSession } from '../session'
 
-/** Methods a user can set up from this dialog today. */
-const ENROLABLE: MethodKind[] = ['totp']
+/** Methods a user can set up from this dialog today; `push` is the Countersign Authenticator (F-PUSH-1). */
+const ENROLABLE: MethodKind[] = ['push', 'totp']
 
 /**
  * Forced enrolment (F-LOGIN-5, F-POL-4): a modal the user cannot dismiss; the only ways out are
@@ -25,10 +26,13 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
   // `sms` here means registering and verifying a mobile number (F-SET-2, F-OTP-4).
   const [method, setMethod] = useState<MethodKind | null>(props.reason === 'phone_required' ? 'sms' : null)
   const [phone, setPhone] = useState<'required' | 'offered' | null>(props.reason === 'phone_required' ? 'required' : null)
+  // The address codes and notices go to; only an admin changes it here (a password alone must not).
+  const [email, setEmail] = useState<string | null>(null)
 
   useEffect(() => {
-    api<{ allowedMethods: MethodKind[]; method: MethodKind | null; phoneVerified: boolean }>('GET', '/api/v1/account/security')
+    api<{ allowedMethods: MethodKind[]; method: MethodKind | null; phoneVerified: boolean; email: string }>('GET', '/api/v1/account/security')
       .then((overview) => {
+        setEmail(overview.email)
         const usable = ENROLABLE.filter((m) => overview.allowedMethods.length === 0 || overview.allowedMethods.includes(m))
         setAllowed(usable)
         // F-OTP-4: after sign-in the answer says `phone_required`; after a reload the account tells
@@ -62,7 +66,7 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
             <legend>{t('enrolment.choose')}</legend>
             {allowed.map((m) => (
               <button key={m} type="button" class="choice" onClick={() => setMethod(m)}>
-                {t(methodLabel(m))}
+                {m === 'push' ? t('authenticator.choice') : t(methodLabel(m))}
               </button>
             ))}
             {phone ? (
@@ -76,6 +80,11 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
             <h3>{t('phone.enrolment.choice')}</h3>
             <PhoneSetup onVerified={() => done()} />
           </>
+        ) : method === 'push' ? (
+          <>
+            <h3>{t('authenticator.title')}</h3>
+            <AuthenticatorSetup confirmPairing onLinked={() => void done()} />
+          </>
         ) : (
           <>
             <h3>{t('totp.title')}</h3>
@@ -83,7 +92,13 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
           </>
         )}
         {allowed !== null && allowed.length === 0 && !phone ? <Notice kind="warning">{t('error.ENROLMENT_REQUIRED')}</Notice> : null}
+        {email ? <p class="hint">{t('enrolment.email', { email })}</p> : null}
         <div class="actions actions-secondary">
+          {method !== null && phone !== 'required' && (allowed?.length ?? 0) + (phone ? 1 : 0) > 1 ? (
+            <Button variant="link" onClick={() => setMethod(null)}>
+              {t('enrolment.chooseAnother')}
+            </Button>
+          ) : null}
           <Button variant="link" onClick={() => void signOut()}>
             {t('enrolment.signOut')}
           </Button>

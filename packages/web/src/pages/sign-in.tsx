@@ -7,6 +7,7 @@ import { Button, Checkbox, ErrorNotice, Field, Notice, useAction } from '../comp
 import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
 import { safeReturnPath, useSession } from '../session'
 import { EnrolmentDialog } from './enrolment'
+import { PushApproval } from './sign-in-push'
 
 /** Methods this page can finish with a typed code. */
 const CODE_METHODS: MethodKind[] = ['totp', 'sms', 'email', 'recovery_code']
@@ -135,6 +136,8 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
   const offered = props.flow.methods ?? []
   const [method, setMethod] = useState<MethodKind>(props.flow.preferredMethod ?? offered[0] ?? 'totp')
   const [choosing, setChoosing] = useState(false)
+  // A new key starts a new push when "Approve on your phone" is chosen again (F-PUSH-2).
+  const [pushKey, setPushKey] = useState(0)
   const [code, setCode] = useState('')
   const [remember, setRemember] = useState(false)
   const [locked, setLocked] = useState(false)
@@ -143,6 +146,8 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
   const codeInput = useRef<HTMLDivElement>(null)
   const days = props.flow.rememberBrowserDays ?? 0
   const others = offered.filter((m) => m !== method)
+  // F-LOGIN-2: the preferred method first in the list too.
+  const ordered = [...offered].sort((a, b) => Number(b === props.flow.preferredMethod) - Number(a === props.flow.preferredMethod))
   const busy = action.busy
 
   /** The failure in this page's words; an expired flow starts again, a wrong code is cleared. */
@@ -167,6 +172,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
 
   function verify(event: Event) {
     event.preventDefault()
+    if (!CODE_METHODS.includes(method)) return
     void action.run(async () => {
       props.onDone(await api<FlowAnswer>('POST', '/api/v1/sign-in/second-factor', { method, code: code.trim(), rememberBrowser: remember }))
     }, explain)
@@ -179,6 +185,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
   }
 
   function choose(next: MethodKind) {
+    if (next === 'push') setPushKey((key) => key + 1)
     setMethod(next)
     setChoosing(false)
     setCode('')
@@ -197,12 +204,28 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
       {choosing ? (
         <fieldset class="choices">
           <legend>{t('signIn.otherMethod.title')}</legend>
-          {offered.map((m) => (
+          {ordered.map((m) => (
             <button key={m} type="button" class="choice" onClick={() => choose(m)} aria-current={m === method ? 'true' : undefined}>
-              {t(methodLabel(m))}
+              {m === 'push' ? t('push.choice') : t(methodLabel(m))}
             </button>
           ))}
         </fieldset>
+      ) : method === 'push' ? (
+        <PushApproval
+          key={pushKey}
+          rememberBrowserDays={days}
+          remember={remember}
+          onRemember={setRemember}
+          canUseCode={offered.includes('totp')}
+          canUseOther={others.length > 0}
+          onDone={props.onDone}
+          onUseCode={() => choose('totp')}
+          onOtherMethod={() => {
+            action.setError(null)
+            setChoosing(true)
+          }}
+          onRestart={props.onRestart}
+        />
       ) : usesCode ? (
         <>
           {method === 'sms' || method === 'email' ? (
@@ -240,7 +263,8 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
         <Notice kind="info">{t('signIn.notHere')}</Notice>
       )}
       <div class="actions actions-secondary">
-        {others.length > 0 && !choosing ? (
+        {/* The push screen offers it next to its own actions. */}
+        {others.length > 0 && !choosing && method !== 'push' ? (
           <button type="button" class="button button-link" onClick={() => setChoosing(true)}>
             {t('signIn.otherMethod')}
           </button>

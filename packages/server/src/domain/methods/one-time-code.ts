@@ -7,7 +7,7 @@ import { bytesEqual, HOUR_MS, MINUTE_MS } from '../clock.js'
  */
 
 /** What a code is for; at most one live code per account and purpose (DESIGN.md §3). */
-export type CodePurpose = 'sign_in' | 'phone_verify' | 'email_change' | 'link_confirm'
+export type CodePurpose = 'sign_in' | 'phone_verify' | 'email_change' | 'link_confirm' | 'reauth'
 export type CodeChannel = 'sms' | 'email'
 
 /** F-OTP-1: six digits. */

@@ -1,9 +1,10 @@
-import { CodeBody, EmailChangeBody, OutboxEntry, OutboxQuery, PhoneBody, SendCodeBody, SentCode } from '@countersign/protocol'
+import { CodeBody, EmailChangeBody, OutboxEntry, OutboxQuery, PhoneBody, ReauthenticationCodeBody, SendCodeBody, SentCode } from '@countersign/protocol'
 import { z } from 'zod'
 import { MINUTE_MS } from '../../domain/clock.js'
 import { CountersignError } from '../../domain/errors.js'
 import { startEmailChange, startPhoneChange, verifyEmailChange, verifyPhone } from '../../use-cases/contact-details.js'
 import type { Context } from '../../use-cases/context.js'
+import { sendReauthenticationCode } from '../../use-cases/reauthenticate.js'
 import { describeSession } from '../../use-cases/sessions.js'
 import { sendSignInCode } from '../../use-cases/sign-in-codes.js'
 import type { Cookies } from '../cookies.js'
@@ -15,8 +16,8 @@ const failed = { 502: { description: 'DELIVERY_FAILED: the provider did not take
 
 /**
  * One-time codes by SMS and e-mail (issue 5): the sign-in's "Send me a code" (F-OTP-1, F-OTP-2),
- * registering a phone and changing the e-mail address with a code (F-SET-2), and the development
- * outbox (F-OTP-5).
+ * the code that confirms it is you before a sensitive change, registering a phone and changing
+ * the e-mail address with a code (F-SET-2), and the development outbox (F-OTP-5).
  */
 export function codeRoutes(router: Router, ctx: Context, cookies: Cookies) {
   router.route(
@@ -39,6 +40,19 @@ export function codeRoutes(router: Router, ctx: Context, cookies: Cookies) {
       const result = await sendSignInCode(ctx, { flowToken: body.flowId ?? cookies.read(request, 'flow'), method: body.method }, meta)
       return reply.status(202).send(result)
     },
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/account/reauthenticate/send-code',
+      summary: 'Send a code by SMS or e-mail for "Confirm it is you"; then POST /api/v1/account/reauthenticate with the password and that code',
+      tag: 'account',
+      access: 'session',
+      body: ReauthenticationCodeBody,
+      responses: { ...sent, 400: { description: 'INVALID_REQUEST: the method is not set up for this account' }, 423: { description: 'ACCOUNT_LOCKED' }, ...throttled, ...failed },
+    },
+    async ({ auth, body, meta, reply }) => reply.status(202).send(await sendReauthenticationCode(ctx, auth, body, meta)),
   )
 
   router.route(

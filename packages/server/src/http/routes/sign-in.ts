@@ -1,4 +1,4 @@
-import { FlowAnswer, FlowIdBody, PasswordStepBody, SecondFactorBody, Session as SessionSchema } from '@countersign/protocol'
+import { FlowAnswer, FlowIdBody, PasswordStepBody, PushCompleteBody, PushStarted, SecondFactorBody, Session as SessionSchema } from '@countersign/protocol'
 import type { FastifyReply } from 'fastify'
 import { MINUTE_MS } from '../../domain/clock.js'
 import { CountersignError } from '../../domain/errors.js'
@@ -6,12 +6,15 @@ import { FLOW_LIFETIME_MS } from '../../domain/sign-in/sign-in-flow.js'
 import { recordEvent } from '../../use-cases/audit.js'
 import type { Context } from '../../use-cases/context.js'
 import { describeSession, resolveSession, signOut } from '../../use-cases/sessions.js'
-import { passwordStep, secondFactorStep, type SignInResult } from '../../use-cases/sign-in.js'
+import { loadFlow, passwordStep, secondFactorStep, type SignInResult } from '../../use-cases/sign-in.js'
+import { completePush, flowPushState, startPush } from '../../use-cases/push.js'
+import { channels } from '../../realtime/channels.js'
+import { openEventStream } from '../event-stream.js'
 import type { Cookies } from '../cookies.js'
 import type { Router } from '../router.js'
 
 /** Per-IP limits on the unauthenticated steps, in fixed one-minute windows (DESIGN.md §4). */
-async function limitPerIp(ctx: Context, bucket: string, ip: string | null, limit: number) {
+export async function limitPerIp(ctx: Context, bucket: string, ip: string | null, limit: number) {
   const now = ctx.clock.now().getTime()
   const windowStart = now - (now % MINUTE_MS)
   const count = await ctx.store.rateLimits.hit(`${bucket}:${ip ?? 'unknown'}`, new Date(windowStart))
@@ -94,6 +97,83 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
         { flowToken: body.flowId ?? cookies.read(request, 'flow'), method: body.method, code: body.code, rememberBrowser: body.rememberBrowser ?? false },
         meta,
       )
+      return render(reply, result)
+    },
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/push',
+      summary: 'Step two with the Countersign Authenticator: a push to every paired app and a number to type there (F-PUSH-2, F-PUSH-5)',
+      tag: 'sign-in',
+      access: 'none',
+      body: FlowIdBody.optional(),
+      responses: {
+        202: { description: 'sent: the number to show, how many devices were asked', schema: PushStarted },
+        403: { description: 'FORBIDDEN: push is not offered in this sign-in' },
+        410: { description: 'FLOW_EXPIRED' },
+        423: { description: 'ACCOUNT_LOCKED' },
+        429: { description: 'RATE_LIMITED: 5 pushes in 15 minutes, or push paused after 3 unanswered in a row (details.reason)' },
+      },
+    },
+    async ({ body, meta, request, reply }) => {
+      await limitPerIp(ctx, 'code', meta.ip, ctx.config.rateLimitCodePerMinute)
+      return reply.status(202).send(await startPush(ctx, { flowToken: body?.flowId ?? cookies.read(request, 'flow') }, meta))
+    },
+  )
+
+  router.route(
+    {
+      method: 'GET',
+      url: '/api/v1/sign-in/events',
+      summary: 'Event stream for the waiting browser: approved, denied, expired (works across instances)',
+      tag: 'sign-in',
+      access: 'none',
+      responses: { 200: { description: 'text/event-stream' }, 410: { description: 'FLOW_EXPIRED' } },
+    },
+    async ({ request, reply }) => {
+      const flow = await loadFlow(ctx, cookies.read(request, 'flow'), 'awaiting_second_factor')
+      const stream = openEventStream(request, reply)
+      const unsubscribe = await ctx.notifier.subscribe(channels.flow(flow.id), () => stream.wake())
+      stream.onClose(() => void unsubscribe())
+      let told = ''
+      // Every wake re-reads the flow's current challenge; a timer catches expiry and lost events.
+      stream.watch(async () => {
+        if (flow.expiresAt <= ctx.clock.now()) {
+          stream.send('expired', { flow: true })
+          stream.close()
+          return
+        }
+        const state = await flowPushState(ctx, flow.id)
+        if (!state?.event) return
+        const said = `${state.challengeId}:${state.event}`
+        if (said === told) return
+        told = said
+        stream.send(state.event, { challengeId: state.challengeId, ...(state.reason ? { reason: state.reason } : {}) })
+      }, 2000)
+    },
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/push/complete',
+      summary: 'Continue once the phone approved: the session (amr pwd, swk, mfa)',
+      tag: 'sign-in',
+      access: 'none',
+      body: PushCompleteBody.optional(),
+      responses: {
+        200: { description: 'completed, with cs_session (and cs_remember when asked)', schema: FlowAnswer },
+        403: { description: 'PUSH_DENIED (details.reason: denied, not_me, wrong_number, locked)' },
+        404: { description: 'NOT_FOUND: no push was sent in this sign-in' },
+        409: { description: 'PUSH_PENDING: no answer yet' },
+        410: { description: 'CHALLENGE_EXPIRED or FLOW_EXPIRED' },
+        423: { description: 'ACCOUNT_LOCKED' },
+      },
+    },
+    async ({ body, meta, request, reply }) => {
+      const result = await completePush(ctx, { flowToken: body?.flowId ?? cookies.read(request, 'flow'), rememberBrowser: body?.rememberBrowser ?? false }, meta)
       return render(reply, result)
     },
   )

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import { oidcMigration } from '../oidc-store.js'
+import { pushMigration } from '../push-store.js'
+import { deliveryQueueMigration } from '../delivery-queue-store.js'
 
 /**
  * PostgreSQL schema: the same tables and columns as SQLite's (store/sqlite/migrations.ts), so one
@@ -200,8 +202,16 @@ const forwardAuth: Migration = {
   },
 }
 
+/** Re-authentication by SMS or e-mail code (issue 5): the purpose `reauth`. */
+const reauthCodes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql.raw(`ALTER TABLE one_time_codes DROP CONSTRAINT one_time_codes_purpose_check`).execute(db)
+    await sql.raw(`ALTER TABLE one_time_codes ADD CONSTRAINT one_time_codes_purpose_check CHECK (purpose IN ('sign_in','phone_verify','email_change','link_confirm','reauth'))`).execute(db)
+  },
+}
+
 export const postgresMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('postgres'), '0006-delivery-queue': deliveryQueueMigration('postgres'), '0007-reauth-codes': reauthCodes }
   },
 }

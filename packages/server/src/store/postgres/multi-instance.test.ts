@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fromBase32, hotp, timeStep } from '../../domain/methods/totp.js'
 import { createPostgresDatabase } from '../../test-support/harness.js'
+import { fetchTransport, TestAuthenticator } from '../../test-support/authenticator-device.js'
 import { cleanEnvironment, startServerProcess, type ServerProcess } from '../../test-support/server-process.js'
 
 const ADMIN = `multi-${randomBytes(16).toString('hex')}`
@@ -129,6 +130,45 @@ describe('two instances on one PostgreSQL database', () => {
     const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code })))
     assert.equal(answers.filter((r) => r.status === 200).length, 1)
     assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+  })
+
+  it('F-PUSH-2 [MI]: the phone\'s approval reaching instance B wakes the browser waiting on instance A', async () => {
+    const username = `p${randomBytes(4).toString('hex')}`
+    await call(a.base, 'POST', `/api/v1/admin/organisations/${orgId}/users`, { username, email: `${username}@example.test`, password: 'scale-out password' }, { authorization: `Bearer ${ADMIN}` })
+    const first = await call(a.base, 'POST', '/api/v1/sign-in/password', { username, password: 'scale-out password' })
+    const headers = { cookie: cookieHeader(first.setCookie), origin: 'http://127.0.0.1:3000' }
+    const started = await call(a.base, 'POST', '/api/v1/account/devices/authenticator', { name: 'Phone' }, headers)
+    assert.equal(started.status, 201)
+    const phone = new TestAuthenticator(fetchTransport(b.base), () => new Date())
+    assert.equal((await phone.pair(started.json.pairingUri)).status, 200, 'paired through B')
+
+    const signIn = await call(a.base, 'POST', '/api/v1/sign-in/password', { username, password: 'scale-out password' })
+    assert.deepEqual(signIn.json.methods.slice(0, 1), ['push'])
+    const flowCookie = { cookie: cookieHeader(signIn.setCookie), origin: 'http://127.0.0.1:3000' }
+    const push = await call(a.base, 'POST', '/api/v1/sign-in/push', {}, flowCookie)
+    assert.equal(push.status, 202)
+    const stream = await fetch(`${a.base}/api/v1/sign-in/events`, { headers: { cookie: flowCookie.cookie } })
+    assert.equal(stream.status, 200)
+    const reader = stream.body!.getReader()
+    const heard = (async () => {
+      let text = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return text
+        text += Buffer.from(value).toString('utf8')
+        if (text.includes('event: approved')) return text
+      }
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const answeredAt = Date.now()
+    assert.equal((await phone.answer(push.json.challengeId, 'approve', push.json.matchNumber)).status, 200, 'answered on B')
+    const text = await Promise.race([heard, new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 5000))])
+    assert.match(text, /event: approved/, 'A heard it through LISTEN/NOTIFY')
+    assert.ok(Date.now() - answeredAt < 5000)
+    await reader.cancel()
+    const done = await call(a.base, 'POST', '/api/v1/sign-in/push/complete', {}, flowCookie)
+    assert.equal(done.status, 200)
+    assert.deepEqual(done.json.session.amr, ['pwd', 'swk', 'mfa'])
   })
 
   it('DD-03 [MI]: killing one instance mid-load loses no sign-in it had answered 200; the other goes on', async () => {

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import { oidcMigration } from '../oidc-store.js'
+import { pushMigration } from '../push-store.js'
+import { deliveryQueueMigration } from '../delivery-queue-store.js'
 
 /**
  * SQLite schema. Times are integer milliseconds since the epoch (one type on both dialects);
@@ -200,8 +202,39 @@ const forwardAuth: Migration = {
   },
 }
 
+/**
+ * Re-authentication by SMS or e-mail code (issue 5): the purpose `reauth`. SQLite cannot alter a
+ * CHECK, so the table is rebuilt in one transaction (codes live minutes; they are copied anyway).
+ */
+const reauthCodes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.transaction().execute(async (tx) => {
+      const statements = [
+        `CREATE TABLE one_time_codes_next (
+          id TEXT PRIMARY KEY,
+          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+          purpose TEXT NOT NULL CHECK (purpose IN ('sign_in','phone_verify','email_change','link_confirm','reauth')),
+          channel TEXT NOT NULL CHECK (channel IN ('sms','email')),
+          destination TEXT NOT NULL,
+          flow_id TEXT,
+          code_hmac BLOB NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          UNIQUE (account_id, purpose)
+        ) STRICT`,
+        `INSERT INTO one_time_codes_next (id, account_id, purpose, channel, destination, flow_id, code_hmac, created_at, expires_at)
+          SELECT id, account_id, purpose, channel, destination, flow_id, code_hmac, created_at, expires_at FROM one_time_codes`,
+        `DROP TABLE one_time_codes`,
+        `ALTER TABLE one_time_codes_next RENAME TO one_time_codes`,
+        `CREATE INDEX one_time_codes_expiry ON one_time_codes(expires_at)`,
+      ]
+      for (const statement of statements) await sql.raw(statement).execute(tx)
+    })
+  },
+}
+
 export const sqliteMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('sqlite'), '0004-forward-auth': forwardAuth }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('sqlite'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('sqlite'), '0006-delivery-queue': deliveryQueueMigration('sqlite'), '0007-reauth-codes': reauthCodes }
   },
 }

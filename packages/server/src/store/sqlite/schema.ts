@@ -13,6 +13,8 @@ export interface Tables {
     code_ttl_minutes: number
     auto_unlock_minutes: number | null
     link_with_sms: number
+    /** Migration 0005-push. */
+    push_number_digits: number
     /** JSON `[{"origin","requireSecondFactor"}]` (migration 0004-forward-auth). */
     allowed_origins: string
     created_at: number

@@ -1,16 +1,21 @@
 import type { Device } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
+import { AuthenticatorSetup } from '../../components/authenticator-setup'
 import { TotpSetup } from '../../components/totp-setup'
 import { Button, Card, CloseButton, Dialog, ErrorNotice, Field, Notice, useAction } from '../../components/ui'
 import { formatDateTime, useLanguage, useT, type MessageId } from '../../i18n'
 import { useReauthentication } from './reauthenticate'
 import { canLinkApp, type SecurityOverview } from './types'
 
+/** The two ways to add a device (F-DEV-2): our app with push approval, or any other app. */
+type AddKind = 'authenticator' | 'totp'
+
 /**
  * "My devices" (F-DEV-1, F-DEV-2): name, kind, linked on, last used; rename inline; remove with
- * the X icon and a confirmation. Linking a new app ("Time-based One-Time-Password from app",
- * F-TOTP-1…4) opens a dialog; the device is listed only once its code is confirmed.
+ * the X icon and a confirmation. Adding offers the Countersign Authenticator (F-PUSH-1: linked by
+ * the app's "Login", and the dialog says so by itself) and another app ("Time-based
+ * One-Time-Password from app", F-TOTP-1…4: listed only once its code is confirmed).
  */
 export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Promise<void>; adding: boolean; onAdding(adding: boolean): void }) {
   const t = useT()
@@ -18,8 +23,29 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
   const { overview } = props
   const [removing, setRemoving] = useState<Device | null>(null)
   const [done, setDone] = useState<string | null>(null)
+  const [kind, setKind] = useState<AddKind | null>(null)
+  const [paired, setPaired] = useState<Device | null>(null)
   const atLimit = overview.devices.length >= overview.deviceLimit
   const linkAllowed = canLinkApp(overview)
+  const pushAllowed = overview.allowedMethods.length === 0 || overview.allowedMethods.includes('push')
+  const kinds: AddKind[] = [...(pushAllowed ? (['authenticator'] as const) : []), ...(linkAllowed ? (['totp'] as const) : [])]
+  // "Link an authenticator app" (two-step verification card) opens the dialog without a choice yet.
+  const adding = props.adding ? (kind ?? (kinds.length === 1 ? kinds[0]! : null)) : null
+
+  function add(next: AddKind) {
+    setDone(null)
+    setPaired(null)
+    setKind(next)
+    props.onAdding(true)
+  }
+  /** Confirmed with another app's code instead, it is an ordinary app: no approving (F-TOTP-1). */
+  const linkedText = (device: Device) => (device.kind === 'authenticator' ? t('authenticator.linked', { name: device.name }) : t('totp.linked', { name: device.name }))
+
+  function closeAdding() {
+    props.onAdding(false)
+    setKind(null)
+    setPaired(null)
+  }
 
   return (
     <Card title={t('account.devices.title')} id="devices">
@@ -47,33 +73,56 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
       )}
 
       <h3>{t('account.devices.add')}</h3>
-      {!linkAllowed ? (
+      {kinds.length === 0 ? (
         <p class="muted">{t('account.devices.appNotAllowed')}</p>
       ) : atLimit ? (
         <Notice kind="info">{t('account.devices.limitReached', { limit: overview.deviceLimit })}</Notice>
       ) : (
-        <button
-          type="button"
-          class="choice add-option"
-          onClick={() => {
-            setDone(null)
-            props.onAdding(true)
-          }}
-        >
-          <span class="choice-title">{t('totp.title')}</span>
-          <span class="choice-hint">{t('account.devices.add.totpHint')}</span>
-        </button>
+        <AddChoices kinds={kinds} onChoose={add} />
       )}
 
-      {props.adding ? (
-        <Dialog title={t('totp.title')} wide onClose={() => props.onAdding(false)}>
+      {props.adding && adding === null ? (
+        <Dialog title={t('authenticator.add.title')} wide onClose={closeAdding}>
+          <p>{t('authenticator.add.lead')}</p>
+          <AddChoices kinds={kinds} onChoose={add} />
+        </Dialog>
+      ) : null}
+
+      {adding === 'authenticator' ? (
+        <Dialog title={t('authenticator.title')} wide onClose={closeAdding}>
+          {paired ? (
+            <>
+              <Notice kind="success">{linkedText(paired)}</Notice>
+              <div class="actions">
+                <Button autoFocus onClick={closeAdding}>
+                  {t('common.close')}
+                </Button>
+              </div>
+            </>
+          ) : (
+            <AuthenticatorSetup
+              onLinked={async (device) => {
+                // F-PUSH-1: the dialog says so and the list behind it updates, by themselves.
+                setPaired(device)
+                setDone(linkedText(device))
+                await props.onChanged()
+              }}
+              onCancel={closeAdding}
+              onError={handle}
+            />
+          )}
+        </Dialog>
+      ) : null}
+
+      {adding === 'totp' ? (
+        <Dialog title={t('totp.title')} wide onClose={closeAdding}>
           <TotpSetup
             onLinked={async (device) => {
-              props.onAdding(false)
+              closeAdding()
               await props.onChanged()
               setDone(t('totp.linked', { name: device.name }))
             }}
-            onCancel={() => props.onAdding(false)}
+            onCancel={closeAdding}
             onError={handle}
           />
         </Dialog>
@@ -93,6 +142,22 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
         />
       ) : null}
     </Card>
+  )
+}
+
+/** The ways to add a device the organisation allows, Countersign Authenticator first. */
+function AddChoices(props: { kinds: AddKind[]; onChoose(kind: AddKind): void }) {
+  const t = useT()
+  const both = props.kinds.length > 1
+  return (
+    <div class="add-choices">
+      {props.kinds.map((kind) => (
+        <button key={kind} type="button" class="choice add-option" onClick={() => props.onChoose(kind)}>
+          <span class="choice-title">{kind === 'authenticator' ? t('authenticator.choice') : t('totp.title')}</span>
+          <span class="choice-hint">{kind === 'authenticator' ? t('authenticator.choice.hint') : both ? t('otherApp.choice.hint') : t('account.devices.add.totpHint')}</span>
+        </button>
+      ))}
+    </div>
   )
 }
 

@@ -30,6 +30,8 @@ export interface SecurityOverview {
     canTurnOff: boolean
   }
   recentSignInUntil: string
+  /** What "Confirm it is you" asks for besides the password, preferred first; empty: the password alone. */
+  reauthenticationMethods: MethodKind[]
   restrictedToEnrolment: boolean
 }
 

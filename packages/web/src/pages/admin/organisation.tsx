@@ -45,6 +45,7 @@ interface SettingsForm {
   codeTtlMinutes: string
   autoUnlockMinutes: string
   linkWithSms: boolean
+  pushNumberDigits: string
   allowedOrigins: Org['allowedOrigins']
 }
 
@@ -58,11 +59,12 @@ function formOf(org: Org): SettingsForm {
     codeTtlMinutes: String(org.codeTtlMinutes),
     autoUnlockMinutes: org.autoUnlockMinutes === null ? '' : String(org.autoUnlockMinutes),
     linkWithSms: org.linkWithSms,
+    pushNumberDigits: String(org.pushNumberDigits ?? 2),
     allowedOrigins: org.allowedOrigins,
   }
 }
 
-const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes'] as const
+const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes', 'pushNumberDigits'] as const
 const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', 'allowedOrigins', ...NUMBER_FIELDS]
 
 /** Only what changed is sent, so the audit log says exactly what the admin changed. */
@@ -143,6 +145,7 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
             <Field label={t('admin.settings.rememberDays')} name="rememberBrowserDays" type="number" hint={t('admin.settings.rememberDays.hint')} value={form.rememberBrowserDays} onValue={set('rememberBrowserDays')} error={fieldError(t, action.error, 'rememberBrowserDays')} />
             <Field label={t('admin.settings.codeTtl')} name="codeTtlMinutes" type="number" hint={t('admin.settings.codeTtl.hint')} value={form.codeTtlMinutes} onValue={set('codeTtlMinutes')} error={fieldError(t, action.error, 'codeTtlMinutes')} />
             <Field label={t('admin.settings.autoUnlock')} name="autoUnlockMinutes" type="number" hint={t('admin.settings.autoUnlock.hint')} value={form.autoUnlockMinutes} onValue={set('autoUnlockMinutes')} error={fieldError(t, action.error, 'autoUnlockMinutes')} />
+            <Field label={t('admin.settings.pushNumberDigits')} name="pushNumberDigits" type="number" min={2} max={6} hint={t('admin.settings.pushNumberDigits.hint')} value={form.pushNumberDigits} onValue={set('pushNumberDigits')} error={fieldError(t, action.error, 'pushNumberDigits')} />
             <Checkbox name="linkWithSms" label={t('admin.settings.linkWithSms')} checked={form.linkWithSms} onChecked={set('linkWithSms')} />
           </div>
         </div>

@@ -52,7 +52,7 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
     <AdminPage title={t('admin.user.title', { username: u.username })} {...(back ? { back } : {})}>
       {message ? <Notice kind="success">{message}</Notice> : null}
       <UserState user={u} onUpdated={updated} />
-      <UserSettings key={`${u.id}-${u.twoFactor}-${u.role}-${u.staffTwoFactor}`} user={u} org={org.data ?? null} onUpdated={updated} />
+      <UserSettings key={`${u.id}-${u.twoFactor}-${u.role}-${u.staffTwoFactor}-${u.email}`} user={u} org={org.data ?? null} onUpdated={updated} />
       {u.role !== 'staff' || staff ? <Bypass user={u} self={u.id === accountId} onGranted={(expiresAt) => user.setData({ ...u, bypassExpiresAt: expiresAt })} /> : null}
       <Devices user={u} onRemoved={(device) => updated({ ...u, devices: u.devices.filter((d) => d.id !== device.id) }, t('admin.user.devices.removed', { name: device.name }))} />
       <p>
@@ -121,6 +121,7 @@ function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(use
   const [twoFactor, setTwoFactor] = useState<TwoFactorOverride>(user.twoFactor)
   const [role, setRole] = useState<'user' | 'admin'>(user.role === 'admin' ? 'admin' : 'user')
   const [staffTwoFactor, setStaffTwoFactor] = useState(user.staffTwoFactor)
+  const [email, setEmail] = useState(user.email)
   const [unchanged, setUnchanged] = useState(false)
   const action = useAction()
 
@@ -128,6 +129,7 @@ function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(use
     event.preventDefault()
     setUnchanged(false)
     const patch: Record<string, unknown> = {}
+    if (email.trim() !== user.email) patch.email = email.trim()
     if (isStaff) {
       if (staffTwoFactor !== user.staffTwoFactor) patch.staffTwoFactor = staffTwoFactor
     } else {
@@ -147,7 +149,9 @@ function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(use
   return (
     <Card title={t('admin.user.settings.title')}>
       <form onSubmit={submit} noValidate>
-        {action.error ? isFieldError(action.error, ['twoFactor', 'role', 'staffTwoFactor']) ? <Notice kind="error">{fieldError(t, action.error, (action.error as ApiError).field ?? '')}</Notice> : <ErrorNotice error={action.error} /> : null}
+        {action.error ? isFieldError(action.error, ['twoFactor', 'role', 'staffTwoFactor']) ? <Notice kind="error">{fieldError(t, action.error, (action.error as ApiError).field ?? '')}</Notice> : isFieldError(action.error, ['email']) ? null : <ErrorNotice error={action.error} /> : null}
+        {/* F-SET-2: the user changes it with a code to the new address; in a forced enrolment they cannot, so the admin does. */}
+        <Field label={t('admin.user.email')} hint={t('admin.user.email.hint')} name="email" type="email" autocomplete="off" maxLength={254} value={email} onValue={setEmail} error={fieldError(t, action.error, 'email')} />
         {isStaff ? (
           <Checkbox label={t('admin.user.staffSwitch')} name="staffTwoFactor" checked={staffTwoFactor} onChecked={setStaffTwoFactor} />
         ) : (

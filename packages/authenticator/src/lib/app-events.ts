@@ -1,0 +1,21 @@
+import type { Challenge } from './server-api'
+
+/** What the event streams and the service worker tell the open pages. */
+export type AppEvent =
+  /** The pending challenges of one device, as a signed list request found them. */
+  | { type: 'pending'; deviceId: string; challenges: Challenge[] }
+  | { type: 'challenge'; challengeId: string; deviceId: string }
+  | { type: 'closed'; challengeId: string; deviceId: string; status: string }
+  | { type: 'removed'; deviceId: string }
+
+type Listener = (event: AppEvent) => void
+const listeners = new Set<Listener>()
+
+export function onAppEvent(listener: Listener): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
+
+export function emitAppEvent(event: AppEvent): void {
+  for (const listener of listeners) listener(event)
+}

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+/**
+ * Server-sent events (`text/event-stream`) for whoever waits on an answer: the browser waiting for
+ * a push approval, the page showing a pairing QR code, an open Countersign Authenticator. The
+ * stream only says "look again"; every event is derived from the store, so a stream that breaks
+ * loses nothing (the browser's EventSource reconnects after `retry`).
+ */
+export interface EventStream {
+  send(event: string, data: unknown): void
+  /** Runs `check` now, on every `wake()`, and every `everyMs` (a lost notification costs one period). */
+  watch(check: () => Promise<void>, everyMs: number): void
+  wake(): void
+  /** Runs when the stream ends, whoever ends it. */
+  onClose(cleanup: () => void): void
+  close(): void
+  readonly closed: boolean
+}
+
+const HEARTBEAT_MS = 15_000
+
+/** One set of open streams per server, closed with a reconnect hint when the server shuts down (F-X-4). */
+const openStreams = new WeakMap<FastifyInstance, Set<EventStream>>()
+
+export function trackEventStreams(app: FastifyInstance): void {
+  const streams = new Set<EventStream>()
+  openStreams.set(app, streams)
+  // Before the server waits for its connections to end: tell each client to come back (to
+  // another instance) in a second, then end the stream.
+  app.addHook('preClose', async () => {
+    for (const stream of [...streams]) {
+      stream.send('shutdown', { retryMs: 1000 })
+      stream.close()
+    }
+  })
+}
+
+export function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
+  const streams = openStreams.get(request.server) ?? new Set<EventStream>()
+  // The headers the hooks put on the reply (CSP, no-store, nosniff…) go out with the stream too.
+  const headers: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = Array.isArray(value) ? value : String(value)
+  reply.hijack()
+  const raw = reply.raw
+  raw.writeHead(200, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+    connection: 'keep-alive',
+  })
+  raw.write('retry: 3000\n\n')
+  const cleanups: Array<() => void> = []
+  let closed = false
+  let checking: Promise<void> | null = null
+  let again = false
+  let check: (() => Promise<void>) | null = null
+  const timers: NodeJS.Timeout[] = [setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS)]
+
+  const stream: EventStream = {
+    get closed() {
+      return closed
+    },
+    send(event, data) {
+      if (closed) return
+      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    },
+    watch(run, everyMs) {
+      check = run
+      timers.push(setInterval(() => stream.wake(), everyMs))
+      stream.wake()
+    },
+    wake() {
+      if (closed || !check) return
+      // One check at a time; a wake during a check runs one more afterwards.
+      if (checking) {
+        again = true
+        return
+      }
+      const run = check
+      checking = run()
+        .catch(() => {})
+        .finally(() => {
+          checking = null
+          if (again) {
+            again = false
+            stream.wake()
+          }
+        })
+    },
+    onClose(cleanup) {
+      if (closed) cleanup()
+      else cleanups.push(cleanup)
+    },
+    close() {
+      if (closed) return
+      closed = true
+      for (const timer of timers) clearInterval(timer)
+      streams.delete(stream)
+      for (const cleanup of cleanups.splice(0)) {
+        try {
+          cleanup()
+        } catch {
+          // a cleanup that fails must not keep the others from running
+        }
+      }
+      raw.end()
+    },
+  }
+  streams.add(stream)
+  // The response's `close` (not the request's: that fires once the request is read) = the client left.
+  raw.on('close', () => stream.close())
+  return stream
+}
