@@ -192,7 +192,8 @@ describe('Sign-in pages (F-LOGIN)', () => {
 
     await page.getByRole('button', { name: 'English' }).click()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-    assert.equal(await page.getAttribute('html', 'lang'), 'en')
+    // The document's language follows in an effect after the render.
+    await page.waitForFunction(() => document.documentElement.lang === 'en', undefined, { timeout: 5000 })
     await page.reload()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     const answer = await page.evaluate(() => fetch('/api/v1/session').then((r) => r.json()))

@@ -153,7 +153,8 @@ export async function unpairDevice(account: PairedAccount): Promise<void> {
 
 /** Tells the server about a new push subscription, or that there is none any more. */
 export async function updateSubscription(account: PairedAccount, subscription: PushSubscriptionJSON | null): Promise<void> {
-  const signed = await signRequest(account.pairing.keyPair.privateKey, 'subscription', account.pairing.deviceId, [subscription?.endpoint ?? null])
+  // The whole subscription is signed: a replayed request cannot swap its keys (protocol §2).
+  const signed = await signRequest(account.pairing.keyPair.privateKey, 'subscription', account.pairing.deviceId, [subscription?.endpoint ?? null, subscription?.keys?.p256dh ?? null, subscription?.keys?.auth ?? null])
   await call(account.pairing.server, 'PUT', `/api/v1/authenticator/devices/${encodeURIComponent(account.pairing.deviceId)}/subscription`, {
     pushSubscription: subscription,
     issuedAt: signed.issuedAt,

@@ -411,6 +411,23 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal((await t.ctx.store.devices.listActive(user.id)).length, 1)
   })
 
+  test('F-PUSH-1: the app renews its push subscription, signed over the endpoint and both keys', async () => {
+    const { user, phones } = await pairedUser(1, { subscribe: false })
+    const [app] = phones as [TestAuthenticator]
+    const keys = testSubscription('')
+    const renewed = { endpoint: push.endpoint(`renewed${++pushNumber}`, { ecdh: keys.ecdh, auth: keys.auth }), keys: keys.subscription.keys }
+    const body = app.subscriptionBody(renewed)
+    const swapped = { ...body, pushSubscription: { ...renewed, keys: testSubscription('').subscription.keys } }
+    assert.equal((await app.setSubscription(swapped)).body.error.code, 'SIGNATURE_INVALID', 'keys swapped after signing')
+    assert.equal((await app.setSubscription(body)).status, 204)
+    const before = push.received.length
+    const { started } = await pushSignIn(user)
+    const [message] = (await push.waitFor(before + 1)).slice(before)
+    assert.equal(message!.payload.challengeId, started.json().challengeId, 'the renewed subscription gets the push')
+    assert.equal((await app.setSubscription(app.subscriptionBody(null))).status, 204)
+    assert.equal((await t.ctx.store.push.getKey(app.deviceId))!.sealedSubscription, null)
+  })
+
   test('PU-07: the context is right, and the browser text is bounded to 100 characters', async () => {
     const { user, phones } = await pairedUser(1)
     const [app] = phones as [TestAuthenticator]
@@ -482,13 +499,23 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal((await t.browser(bypassJar, 'GET', '/api/v1/session')).json().restrictedToEnrolment, true)
   })
 
-  test('F-DEV-1: the 6th device is refused when the app pairs', async () => {
-    const { user, jar } = await pairedUser(4)
-    const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Sixth' })).json()
+  test('F-DEV-1: past the device limit the app cannot pair', async () => {
+    const { jar } = await pairedUser(4)
+    const refused = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Sixth' })).json()
     // 1 app + 4 authenticators = 5: the organisation's limit. Starting is refused already…
-    assert.equal(started.error?.code, 'DEVICE_LIMIT_REACHED')
-    // …and pairing a code started before the limit filled is refused too.
-    void user
+    assert.equal(refused.error?.code, 'DEVICE_LIMIT_REACHED')
+    // …and a QR code shown before the limit was lowered cannot be paired past it either.
+    const org = await t.createOrganisation()
+    const { user: other, jar: otherJar } = await (async () => {
+      const user = await t.enrolledUser(org.id)
+      return { user, jar: (await t.signIn(user.username, user.password, user.secret)).jar }
+    })()
+    const started = (await t.browser(otherJar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Second' })).json()
+    assert.equal((await t.admin('PATCH', `/api/v1/admin/organisations/${org.id}`, { deviceLimit: 1 })).statusCode, 200)
+    const paired = await phone().pair(started.pairingUri)
+    assert.equal(paired.status, 409)
+    assert.equal(paired.body.error.code, 'DEVICE_LIMIT_REACHED')
+    assert.equal((await t.ctx.store.devices.listActive(other.id)).length, 1)
   })
 
   test('F-PUSH-3 PU-11: the app\'s offline code is an ordinary TOTP code: it signs in once, a replay is refused', async () => {
@@ -691,5 +718,37 @@ describe('SR-07: what the app sends stays out of the log', () => {
     } finally {
       await t.close()
     }
+  })
+})
+
+describe('F-X-4: graceful shutdown', () => {
+  test('F-X-4: open event streams get a reconnect hint and end when the server shuts down', async () => {
+    const t = await startTestApp()
+    const org = await t.createOrganisation()
+    const user = await t.enrolledUser(org.id)
+    const { jar } = await t.signIn(user.username, user.password, user.secret)
+    const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Phone' })).json()
+    const port = await freePort()
+    await t.app.listen({ host: '127.0.0.1', port })
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`http://127.0.0.1:${port}/api/v1/account/devices/${started.deviceId}/events`, { headers: { cookie: jar.header() } }, (res) => {
+        let body = ''
+        let closing = false
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8')
+          // Listening: now shut the server down while the stream is open.
+          if (!closing && body.startsWith('retry:')) {
+            closing = true
+            void t.close()
+          }
+        })
+        res.on('end', () => resolve(body))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.match(text, /^retry: 3000/)
+    assert.match(text, /event: shutdown\ndata: \{"retryMs":1000\}/)
   })
 })

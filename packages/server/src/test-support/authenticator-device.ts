@@ -144,6 +144,17 @@ export class TestAuthenticator {
     return this.transport('DELETE', `/api/v1/authenticator/devices/${encodeURIComponent(this.deviceId)}?${this.#query('unpair', [], false)}`)
   }
 
+  /** The signed body of a subscription change; `subscription: null` = no more pushes. */
+  subscriptionBody(subscription: { endpoint: string; keys: { p256dh: string; auth: string } } | null) {
+    const issuedAt = this.issuedAt()
+    const fields = [subscription?.endpoint ?? null, subscription?.keys.p256dh ?? null, subscription?.keys.auth ?? null]
+    return { pushSubscription: subscription, issuedAt, signature: this.sign('subscription', this.deviceId, issuedAt, fields) }
+  }
+
+  setSubscription(body: unknown): Promise<Answer> {
+    return this.transport('PUT', `/api/v1/authenticator/devices/${encodeURIComponent(this.deviceId)}/subscription`, body)
+  }
+
   eventsUrl(): string {
     return `/api/v1/authenticator/events?${this.#query('list', [])}`
   }

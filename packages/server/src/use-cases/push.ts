@@ -497,7 +497,8 @@ export async function unpairDevice(ctx: Context, input: { deviceId: string; issu
 }
 
 export async function updateSubscription(ctx: Context, input: { deviceId: string; pushSubscription: PushSubscriptionInput | null; issuedAt: string; signature: string }, meta: RequestMeta) {
-  const key = await authenticateDevice(ctx, { ...input, purpose: 'subscription', fields: [input.pushSubscription?.endpoint ?? null] }, meta)
+  const subscription = input.pushSubscription
+  const key = await authenticateDevice(ctx, { ...input, purpose: 'subscription', fields: [subscription?.endpoint ?? null, subscription?.keys.p256dh ?? null, subscription?.keys.auth ?? null] }, meta)
   if (input.pushSubscription && !pushEndpointAllowed(input.pushSubscription.endpoint, ctx.config.env)) {
     throw new CountersignError('INVALID_REQUEST', { field: 'pushSubscription.endpoint', detail: 'is not an address push messages may go to' })
   }

@@ -32,6 +32,8 @@ const ChallengeParams = z.strictObject({ id: z.string().min(1).max(64) })
 const DeviceParams = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a device id') })
 const AccountDeviceParams = z.strictObject({ deviceId: z.string().min(1).max(64) })
 
+const APP_STREAM_LIFETIME_MS = 10 * 60_000
+
 const signed = {
   400: { description: 'INVALID_REQUEST: a missing field, or an issuedAt that is not a time' },
   401: { description: 'SIGNATURE_INVALID: unknown or removed device, bad signature, or the phone’s clock more than 2 minutes off' },
@@ -139,6 +141,10 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
         }
       })
       stream.onClose(() => void unsubscribe())
+      // A signed URL is good for 2 minutes; the stream it opened lasts 10, then the app reconnects
+      // with a fresh signature — so a URL read from some log cannot listen for long.
+      const lifetime = setTimeout(() => stream.close(), APP_STREAM_LIFETIME_MS)
+      stream.onClose(() => clearTimeout(lifetime))
       // Removed on the server (here, on another instance, or by an admin): say so and end (F-PUSH-4).
       stream.watch(async () => {
         if (await ctx.store.push.getKey(key.deviceId)) return
