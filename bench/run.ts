@@ -1,7 +1,7 @@
 // Countersign load benchmark: password step, TOTP step, whole sign-ins and overload, against a real
 // server started here on a fresh SQLite database. Loopback only; every process it starts is
 // stopped when it ends, fails or is interrupted. `npm run bench -- --help` for the options.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, release, tmpdir } from 'node:os'
@@ -44,6 +44,10 @@ const usage = `npm run bench -- [options]
                        turns pinning off; CPU and RSS figures are the first instance's
   --set NAME=VALUE     an extra server setting, e.g. --set COUNTERSIGN_SQLITE_SYNCHRONOUS=normal
                        (repeatable; reported with the figures)
+  --no-peer            skip the side-by-side run against Better Auth (bench/peer.ts), which
+                       otherwise follows: the same whole-flow load against both servers in
+                       alternating rounds, Better Auth installed from npm into a temporary folder
+  --peer-rounds N      rounds of the side-by-side run (default 3; the ratio is their median)
 `
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -70,6 +74,9 @@ interface Options {
   cli: string
   extraSettings: Record<string, string>
   instances: number
+  /** Then the side-by-side run against Better Auth (bench/peer.ts). */
+  peer: boolean
+  peerRounds: number
 }
 
 function parseOptions(): Options {
@@ -93,6 +100,8 @@ function parseOptions(): Options {
       cli: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       instances: { type: 'string', default: '1' },
+      'no-peer': { type: 'boolean', default: false },
+      'peer-rounds': { type: 'string', default: '3' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -127,6 +136,9 @@ function parseOptions(): Options {
     dbDir: values['db-dir'] ?? tmpdir(),
     cli: values.cli ?? CLI,
     instances: Math.ceil(positive('instances', values.instances)),
+    // The side-by-side run measures the default setup; with other settings or instances it would compare unlike things.
+    peer: !values['no-peer'] && values.set.length === 0 && values.instances === '1' && !values['cpu-prof'],
+    peerRounds: Math.ceil(positive('peer-rounds', values['peer-rounds'])),
     extraSettings: Object.fromEntries(
       (values.set ?? []).map((pair) => {
         const match = /^(COUNTERSIGN_[A-Z0-9_]+)=(.*)$/.exec(pair)
@@ -258,6 +270,7 @@ function targetsFor(report: Omit<Report, 'targets'>): Report['targets'] {
     const run = runsOf(scenario).find((candidate) => candidate.concurrency === 1)
     if (run) targets.push({ figure: `p99 at concurrency 1, ${scenario}`, measured: `${run.latency.p99?.toFixed(1)} ms`, target: '≤ 90 ms', met: (run.latency.p99 ?? Infinity) <= 90 })
   }
+  if (report.runs.length) targets.push({ figure: 'RSS peak under load', measured: `${report.rssPeakMiB.toFixed(1)} MiB (at rest ${report.rssAtRestMiB.toFixed(1)})`, target: '≤ 150 MiB', met: report.rssPeakMiB <= 150 })
   const overload = report.overload
   if (overload) {
     targets.push({
@@ -379,8 +392,32 @@ async function main(): Promise<void> {
     overload,
   }
   const report: Report = { ...withoutTargets, targets: targetsFor(withoutTargets) }
-  if (options.out) writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${markdown(report)}\n`)
+  // One command answers it all (issue 8): our figures, then the same load against the peer.
+  const peer = options.peer ? await sideBySide(options) : null
+  const full = peer ? { ...report, peer } : report
+  if (options.out) writeFileSync(options.out, `${JSON.stringify(full, null, 2)}\n`)
+  process.stdout.write(options.json ? `${JSON.stringify(full, null, 2)}\n` : `${markdown(report)}\n${peer ? `\n## Side by side with Better Auth\n\n${peer.markdown}\n` : ''}`)
+}
+
+/** bench/peer.ts as a child, in JSON: whole flows against Better Auth and against us, alternating rounds. */
+function sideBySide(options: Options): Promise<{ markdown: string } & Record<string, unknown>> {
+  const args = ['--import', 'tsx', join(ROOT, 'bench', 'peer.ts'), '--json', '--rounds', String(options.peerRounds), '--quiet-wait', String(options.quietWaitMs / 1000)]
+  if (options.concurrencies.includes(64)) args.push('--concurrency', '1,16,64')
+  log(`side by side with Better Auth: node ${args.join(' ')}`)
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let stdout = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.once('error', reject)
+    child.once('exit', (code, signal) => {
+      if (code !== 0) return reject(new Error(`bench/peer.ts exited with ${code ?? signal}`))
+      try {
+        resolve(JSON.parse(stdout) as { markdown: string })
+      } catch (error) {
+        reject(new Error(`bench/peer.ts did not print JSON: ${String(error)}`))
+      }
+    })
+  })
 }
 
 async function quiet(server: RunningServer, options: Options): Promise<void> {

@@ -9,8 +9,6 @@ import { cryptoRandom, MINUTE_MS, systemClock, type Clock, type Random } from '.
 import { createDelivery } from './delivery/create-delivery.js'
 import { createPushSender, type PushSender } from './delivery/web-push-sender.js'
 import { InProcessNotifier } from './realtime/notifier.js'
-import { PostgresNotifier } from './realtime/postgres-notifier.js'
-import { openPostgresStore } from './store/postgres/open-postgres-store.js'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.js'
 import type { Store } from './store/store.js'
 import type { Context } from './use-cases/context.js'
@@ -32,9 +30,10 @@ export async function createContext(
       ...(config.hashConcurrency !== undefined ? { concurrency: config.hashConcurrency } : {}),
       ...(config.hashQueueLimit !== undefined ? { queueLimit: config.hashQueueLimit } : {}),
     })
+  // The PostgreSQL driver is loaded only for PostgreSQL: a SQLite server never pays its memory.
   const notifier = config.databaseUrl.startsWith('sqlite:')
     ? new InProcessNotifier()
-    : new PostgresNotifier(config.databaseUrl, { onError: (error) => process.stderr.write(`countersign: notifier: ${error.message}\n`) })
+    : new (await import('./realtime/postgres-notifier.js')).PostgresNotifier(config.databaseUrl, { onError: (error) => process.stderr.write(`countersign: notifier: ${error.message}\n`) })
   const clock = overrides.clock ?? systemClock
   const random = overrides.random ?? cryptoRandom
   let delivery: Context['delivery']
@@ -50,6 +49,7 @@ export async function createContext(
 
 export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { synchronous: config.sqliteSynchronous })
+  const { openPostgresStore } = await import('./store/postgres/open-postgres-store.js')
   return openPostgresStore(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs,

@@ -1,4 +1,5 @@
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
+import type nodemailer from 'nodemailer'
 import { DeliveryError, type Email, type Mailer } from './delivery.js'
 
 /**
@@ -7,26 +8,27 @@ import { DeliveryError, type Email, type Mailer } from './delivery.js'
  * user and password in the URL authenticate.
  */
 export class SmtpMailer implements Mailer {
-  readonly #transport: Transporter
+  /** nodemailer is loaded only where SMTP is configured: a server without it never pays its memory. */
+  readonly #transport: Promise<Transporter>
   constructor(
     url: string,
     private readonly from: string,
     timeoutMs: number,
     tls: { rejectUnauthorized?: boolean } = {},
   ) {
-    this.#transport = nodemailer.createTransport(url, {
+    this.#transport = import('nodemailer').then(({ default: mailer }) => mailer.createTransport(url, {
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,
       disableFileAccess: true,
       disableUrlAccess: true,
       ...(tls.rejectUnauthorized === false ? { tls: { rejectUnauthorized: false } } : {}),
-    } as Parameters<typeof nodemailer.createTransport>[1])
+    } as Parameters<typeof nodemailer.createTransport>[1]))
   }
 
   async send(mail: Email) {
     try {
-      await this.#transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
+      await (await this.#transport).sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
     } catch (error) {
       const e = error as { code?: string; responseCode?: number; command?: string }
       // Only nodemailer's error code and the SMTP reply code: never the response text, which may
@@ -37,6 +39,6 @@ export class SmtpMailer implements Mailer {
   }
 
   close() {
-    this.#transport.close()
+    void this.#transport.then((transport) => transport.close())
   }
 }

@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
 import { BlockList, isIP } from 'node:net'
-import webpush from 'web-push'
+import type webpushModule from 'web-push'
 import type { Config } from '../config/config.js'
 
 /**
@@ -27,8 +27,12 @@ export interface PushSender {
   send(subscription: PushSubscription, payload: string, vapid: VapidKeys): Promise<PushOutcome>
 }
 
-export function generateVapidKeys(): VapidKeys {
-  return webpush.generateVAPIDKeys()
+/** `web-push` is loaded at the first push, not at start: a server nobody pairs a phone with never needs it. */
+let loaded: Promise<typeof webpushModule> | null = null
+const webpush = () => (loaded ??= import('web-push').then((module) => module.default))
+
+export async function generateVapidKeys(): Promise<VapidKeys> {
+  return (await webpush()).generateVAPIDKeys()
 }
 
 /**
@@ -108,7 +112,7 @@ export function createPushSender(config: Config): PushSender {
     async send(subscription, payload, vapid) {
       if (!pushEndpointAllowed(subscription.endpoint, config.env)) return { result: 'failed', detail: 'endpoint not allowed' }
       try {
-        await webpush.sendNotification(subscription, payload, {
+        await (await webpush()).sendNotification(subscription, payload, {
           vapidDetails: { subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
           TTL: 120,
           urgency: 'high',

@@ -304,7 +304,7 @@ async function vapidKeys(ctx: Context): Promise<VapidKeys> {
   let stored = await ctx.store.push.getVapidKeys()
   if (!stored) {
     // Instances starting together may both generate; the first insert wins and both read it back.
-    const fresh = generateVapidKeys()
+    const fresh = await generateVapidKeys()
     await ctx.store.push.addVapidKeys({ publicKey: fresh.publicKey, sealedPrivateKey: ctx.sealer.seal(Buffer.from(fresh.privateKey, 'utf8'), 'vapid'), createdAt: ctx.clock.now() })
     stored = (await ctx.store.push.getVapidKeys())!
   }

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import { recordEvent } from '../../use-cases/audit.js'
 import type { Context, RequestMeta } from '../../use-cases/context.js'
-import { ACR_PASSWORD, ACR_SECOND_FACTOR, countersignSession, createOidcProvider, wantsSecondFactor } from '../../oidc/provider.js'
 import { page, pageText } from '../../oidc/pages.js'
 import type { Cookies } from '../cookies.js'
 
@@ -23,15 +22,27 @@ export async function oidcRoutes(
   ctx: Context,
   cookies: Cookies,
   options: { stylesheet: string | null; meta(request: FastifyRequest): RequestMeta },
-): Promise<Provider> {
+): Promise<() => Promise<Provider>> {
   const { stylesheet } = options
-  const provider = await createOidcProvider(ctx, { sessionCookie: cookies.name('session'), clearSessionCookie: cookies.clearHeader('session'), stylesheet })
-  const callback = provider.callback()
+  // oidc-provider and its Koa stack are the largest of our dependencies (tens of MiB): they load at
+  // the first OpenID Connect request, so a server used through forward auth alone never holds them.
+  let loading: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']>; oidc: typeof import('../../oidc/provider.js') }> | null = null
+  const load = () =>
+    (loading ??= import('../../oidc/provider.js')
+      .then(async (oidc) => {
+        const provider = await oidc.createOidcProvider(ctx, { sessionCookie: cookies.name('session'), clearSessionCookie: cookies.clearHeader('session'), stylesheet })
+        return { provider, callback: provider.callback(), oidc }
+      })
+      .catch((error: unknown) => {
+        loading = null // a database that was down at the first request is tried again at the next
+        throw error
+      }))
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { callback } = await load()
       handOver(reply)
       const raw = request.raw as typeof request.raw & { originalUrl?: string }
       raw.originalUrl = raw.url
@@ -48,6 +59,8 @@ export async function oidcRoutes(
    * runs first and comes back here. Clients sign in only their own organisation's users.
    */
   app.get<{ Params: { uid: string } }>('/interaction/:uid', async (request, reply) => {
+    const { provider, oidc } = await load()
+    const { ACR_PASSWORD, ACR_SECOND_FACTOR, countersignSession, wantsSecondFactor } = oidc
     let details: Awaited<ReturnType<Provider['interactionDetails']>>
     try {
       details = await provider.interactionDetails(request.raw, reply.raw)
@@ -110,7 +123,7 @@ export async function oidcRoutes(
     return provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true })
   })
 
-  return provider
+  return async () => (await load()).provider
 }
 
 function safeJson(value: string): never | undefined {
