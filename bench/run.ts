@@ -27,7 +27,7 @@ const usage = `npm run bench -- [options]
   --pin / --no-pin     pin the server to CPU 0 and this process to CPU 1 (default: on when
                        taskset exists and there are at least 2 CPUs)
   --users N            users for the password, whole-flow and overload runs (default: enough
-                       for 40 flows/s per server core, each user signing in once per 30 s step)
+                       for 120 flows/s per server core, each user signing in once per 30 s step)
   --pool N             flows opened in advance for each TOTP run (default 400; one user each)
   --overload-concurrency N   concurrent password steps in the overload run (default 64)
   --queue-limit N      COUNTERSIGN_HASH_QUEUE_LIMIT for the overload run (default 4)
@@ -322,9 +322,9 @@ async function main(): Promise<void> {
   const wants = (scenario: string) => options.scenarios.has(scenario)
   const pools = wants('totp') ? levels.length : 0
   // Each user signs in at most once per 30 s step: enough users for the whole-flow runs at up to
-  // 40 flows/s per server core (argon2 alone allows about 45 on the machine this was written on).
+  // 120 flows/s per server core (the machine has done 112; in the morning of 2026-11-25 it did 45).
   const flowSeconds = wants('flow') ? Math.min(30, (options.durationMs / 1000) * levels.length) : 0
-  const flowUsers = options.users ?? Math.max(options.overloadConcurrency, Math.max(...levels), Math.ceil(40 * serverCores * flowSeconds))
+  const flowUsers = options.users ?? Math.max(options.overloadConcurrency, Math.max(...levels), Math.ceil(120 * serverCores * flowSeconds))
 
   log(`provisioning ${flowUsers + pools * options.pool} users on an unpinned server`)
   let server = await startServer({ cli: options.cli, port, settings, pinCore: null })
@@ -471,6 +471,14 @@ async function measuredRuns(input: {
     }
     for (const concurrency of wants('flow') ? levels : []) {
       await quiet(server, options)
+      // Users linked in this very time step cannot sign in until the next one (RR-04): without the
+      // password and TOTP runs first (`--only flow`), the run would idle waiting for them.
+      const fresh = input.flowGroup.users.filter((user) => user.lastStep < timeStep()).length
+      if (fresh < Math.max(concurrency, input.flowGroup.users.length / 2)) {
+        log('  waiting for the next 30 s time step (most users were linked in the current one)')
+        const step = timeStep()
+        while (timeStep() <= step) await sleep(250)
+      }
       log(`whole flow, concurrency ${concurrency}`)
       runs.push(await runFlows({ ...base, group: input.flowGroup, concurrency }))
     }
