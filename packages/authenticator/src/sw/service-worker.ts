@@ -50,7 +50,9 @@ self.addEventListener('fetch', (event) => {
       (async () => {
         try {
           const response = await fetch(request)
-          if (response.ok) await (await caches.open(CACHE)).put(SCOPE, response.clone())
+          // Only the app's page becomes the offline page: not a script or manifest opened in a tab.
+          const page = url.pathname === SCOPE && (response.headers.get('content-type') ?? '').startsWith('text/html')
+          if (response.ok && page) await (await caches.open(CACHE)).put(SCOPE, response.clone())
           return response
         } catch {
           return (await caches.match(SCOPE, { ignoreVary: true })) ?? Response.error()

@@ -24,6 +24,8 @@ export class SmtpMailer implements Mailer {
       disableUrlAccess: true,
       ...(tls.rejectUnauthorized === false ? { tls: { rejectUnauthorized: false } } : {}),
     } as Parameters<typeof nodemailer.createTransport>[1]))
+    // A failure to load surfaces at the first send (as a DeliveryError), never as an unhandled rejection.
+    this.#transport.catch(() => {})
   }
 
   async send(mail: Email) {
@@ -39,6 +41,6 @@ export class SmtpMailer implements Mailer {
   }
 
   close() {
-    void this.#transport.then((transport) => transport.close())
+    this.#transport.then((transport) => transport.close()).catch(() => {})
   }
 }

@@ -428,6 +428,27 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal((await t.ctx.store.push.getKey(app.deviceId))!.sealedSubscription, null)
   })
 
+  test('F-PUSH-3: where only push is allowed, the app\'s own code still signs in and re-authenticates', async () => {
+    const pushOnly = await t.createOrganisation({ allowedMethods: ['push'] })
+    const user = await t.createUser(pushOnly.id)
+    const jar = new CookieJar()
+    assert.equal((await t.browser(jar, 'POST', '/api/v1/sign-in/password', { username: user.username, password: user.password })).json().state, 'awaiting_enrolment')
+    assert.equal((await t.browser(jar, 'POST', '/api/v1/account/devices/totp', { name: 'Other app' })).statusCode, 403, 'other apps are not allowed here')
+    const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Phone' })).json()
+    const app = phone()
+    assert.equal((await app.pair(started.pairingUri)).status, 200)
+    t.nextStep()
+    const signIn = new CookieJar()
+    const first = (await t.browser(signIn, 'POST', '/api/v1/sign-in/password', { username: user.username, password: user.password })).json()
+    assert.deepEqual(first.methods, ['push', 'totp'])
+    const coded = await t.browser(signIn, 'POST', '/api/v1/sign-in/second-factor', { method: 'totp', code: totpCode(app.secret, t.clock.now()) })
+    assert.equal(coded.statusCode, 200, coded.body)
+    t.clock.advance(11 * 60_000)
+    assert.deepEqual((await t.browser(signIn, 'GET', '/api/v1/account/security')).json().reauthenticationMethods, ['totp'])
+    const reauth = await t.browser(signIn, 'POST', '/api/v1/account/reauthenticate', { password: user.password, method: 'totp', code: totpCode(app.secret, t.clock.now()) })
+    assert.equal(reauth.statusCode, 200, reauth.body)
+  })
+
   test('PU-07: the context is right, and the browser text is bounded to 100 characters', async () => {
     const { user, phones } = await pairedUser(1)
     const [app] = phones as [TestAuthenticator]

@@ -105,8 +105,8 @@ export async function issueAndSendCode(
     const { error } = sent
     // The user hears of it now and may pick another method, so nothing is retried: the queued
     // message goes, and the code that never arrived is revoked, so "Send a new code" works at once.
-    await ctx.store.deliveryQueue.remove(delivery.id)
-    await ctx.store.oneTimeCodes.revoke(id)
+    // The code first: whatever happens to the queued row, a code the user was told failed never works.
+    await Promise.allSettled([ctx.store.oneTimeCodes.revoke(id), ctx.store.deliveryQueue.remove(delivery.id)])
     const reason = error instanceof DeliveryError ? error.reason : 'error'
     const detail = ctx.delivery.scrub(error instanceof DeliveryError ? error.message : 'unexpected error')
     ctx.delivery.log.warn({ event: 'delivery_failed', channel, purpose, to: maskRecipient(destination), reason, detail }, 'could not send a one-time code')

@@ -156,7 +156,10 @@ async function evaluate(ctx: Context, account: Account, organisation: Organisati
   if (method === 'sms' || method === 'email') return checkSignInCode(ctx, account, method, code, flowId)
   if (method !== 'totp') return { ok: false, reason: 'method_not_set_up' }
   const now = ctx.clock.now()
-  const devices = (await ctx.store.devices.listActive(account.id)).filter((d) => d.kind === 'totp' || d.kind === 'authenticator')
+  // Another app's code counts only where the organisation allows apps; the Countersign
+  // Authenticator's code where it allows push too (F-PUSH-3).
+  const appsAllowed = !organisation || organisation.allowedMethods.includes('totp')
+  const devices = (await ctx.store.devices.listActive(account.id)).filter((d) => (d.kind === 'totp' && appsAllowed) || d.kind === 'authenticator')
   let result: Evaluation = { ok: false, reason: 'wrong_code' }
   let sawReplay = false
   for (const device of devices) {

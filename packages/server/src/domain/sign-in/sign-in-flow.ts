@@ -21,7 +21,10 @@ export function offeredMethods(input: {
   allowed: readonly MethodKind[]
   preferred: MethodKind | null
 }): MethodKind[] {
-  const usable = input.available.filter((m, i, all) => input.allowed.includes(m) && all.indexOf(m) === i)
+  // The Countersign Authenticator also shows a code (F-PUSH-3): where push is allowed, its code
+  // counts even when other apps' codes are not (second-factor.ts then accepts only its devices).
+  const pushUsable = input.allowed.includes('push') && input.available.includes('push')
+  const usable = input.available.filter((m, i, all) => (input.allowed.includes(m) || (m === 'totp' && pushUsable)) && all.indexOf(m) === i)
   const order: MethodKind[] = ['push', 'totp', 'passkey', 'sms', 'email', 'recovery_code']
   usable.sort((a, b) => order.indexOf(a) - order.indexOf(b))
   if (input.preferred && usable.includes(input.preferred)) {

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider'
 import { recordEvent } from '../../use-cases/audit.js'
 import type { Context, RequestMeta } from '../../use-cases/context.js'
 import { page, pageText } from '../../oidc/pages.js'
+import { loadSigningKeys } from '../../oidc/keys.js'
 import type { Cookies } from '../cookies.js'
 
 const MOUNT = '/oidc'
@@ -24,6 +25,9 @@ export async function oidcRoutes(
   options: { stylesheet: string | null; meta(request: FastifyRequest): RequestMeta },
 ): Promise<() => Promise<Provider>> {
   const { stylesheet } = options
+  // The signing keys are made or opened now, so a wrong secrets key stops the start as before
+  // (jose only; the provider itself loads later).
+  await loadSigningKeys(ctx)
   // oidc-provider and its Koa stack are the largest of our dependencies (tens of MiB): they load at
   // the first OpenID Connect request, so a server used through forward auth alone never holds them.
   let loading: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']>; oidc: typeof import('../../oidc/provider.js') }> | null = null
