@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fetchTransport, TestAuthenticator, testSubscription } from '../packages/server/src/test-support/authenticator-device.js'
+import { readEventStream } from '../packages/server/src/test-support/event-stream-reader.js'
 import { createPostgresDatabase } from '../packages/server/src/test-support/harness.js'
 import { startPushService } from '../packages/server/src/test-support/push-service.js'
 import { cleanEnvironment, startServerProcess, type ServerProcess } from '../packages/server/src/test-support/server-process.js'
@@ -67,26 +68,19 @@ async function approvalLatency(servers: ServerProcess[], users: Array<{ username
     const cookie = signIn.cookies
     const started = await call(a.base, 'POST', '/api/v1/sign-in/push', {}, { cookie })
     if (started.status !== 202) throw new Error(`push: ${started.status} ${JSON.stringify(started.json)}`)
-    const stream = await fetch(`${a.base}/api/v1/sign-in/events`, { headers: { cookie } })
-    const reader = stream.body!.getReader()
-    // Wait for the stream's opening line, so the event cannot arrive before we listen.
-    await reader.read()
-    let answeredAt = 0
-    const heard = (async () => {
-      let text = ''
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) throw new Error('stream ended')
-        text += Buffer.from(value).toString('utf8')
-        if (text.includes('event: approved')) return performance.now()
-      }
-    })()
-    answeredAt = performance.now()
+    let heardAt = 0
+    const waiting = readEventStream(`${a.base}/api/v1/sign-in/events`, { cookie }, (events) => {
+      if (!events.some((e) => e.event === 'approved')) return false
+      heardAt = performance.now()
+      return true
+    })
+    // The stream is open before the phone answers, so the event cannot come before we listen.
+    await waiting.opened
+    const answeredAt = performance.now()
     const answer = await user.phone.answer(started.json.challengeId, 'approve', started.json.matchNumber)
     if (answer.status !== 200) throw new Error(`answer: ${answer.status}`)
-    const at = await heard
-    samples.push(at - answeredAt)
-    await reader.cancel()
+    await waiting.events
+    samples.push(heardAt - answeredAt)
     const done = await call(a.base, 'POST', '/api/v1/sign-in/push/complete', {}, { cookie })
     if (done.status !== 200) throw new Error(`complete: ${done.status}`)
   }

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { CookieJar, freePort, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 import { injectTransport, parsePairingUri, TestAuthenticator, testSubscription } from '../test-support/authenticator-device.js'
+import { readEventStream, type ReceivedEvent } from '../test-support/event-stream-reader.js'
 import { startPushService } from '../test-support/push-service.js'
 
 /*
@@ -620,47 +621,17 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
       base = `http://127.0.0.1:${port}`
     })
 
-    /** Opens an event stream and collects its events until `until` says stop (bounded). */
-    function collect(path: string, cookie: string | null, until: (events: Array<{ event: string; data: any }>) => boolean, ms = 8000) {
-      return new Promise<Array<{ event: string; data: any }>>((resolve, reject) => {
-        const events: Array<{ event: string; data: any }> = []
-        const req = httpRequest(`${base}${path}`, { headers: { accept: 'text/event-stream', ...(cookie ? { cookie } : {}) } }, (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`))
-          assert.match(String(res.headers['content-type']), /^text\/event-stream/)
-          let buffer = ''
-          res.on('data', (chunk: Buffer) => {
-            buffer += chunk.toString('utf8')
-            let end: number
-            while ((end = buffer.indexOf('\n\n')) >= 0) {
-              const block = buffer.slice(0, end)
-              buffer = buffer.slice(end + 2)
-              const event = /^event: (.+)$/m.exec(block)?.[1]
-              const data = /^data: (.+)$/m.exec(block)?.[1]
-              if (event) events.push({ event, data: data ? JSON.parse(data) : null })
-            }
-            if (until(events)) {
-              req.destroy()
-              resolve(events)
-            }
-          })
-        })
-        req.on('error', (error) => (events.length && until(events) ? resolve(events) : reject(error)))
-        setTimeout(() => {
-          req.destroy()
-          reject(new Error(`no matching event in ${ms} ms: ${JSON.stringify(events)}`))
-        }, ms).unref()
-        req.end()
-      })
-    }
+    /** The stream at `path` of the listening server, read until `until` says stop; `opened` once it answers. */
+    const collect = (path: string, cookie: string | null, until: (events: ReceivedEvent[]) => boolean) => readEventStream(`${base}${path}`, cookie ? { cookie } : {}, until)
 
     test('F-PUSH-2: the waiting browser hears "approved" by itself', async () => {
       const { user, phones } = await pairedUser(1)
       const [app] = phones as [TestAuthenticator]
       const { jar, started } = await pushSignIn(user)
       const waiting = collect('/api/v1/sign-in/events', jar.header(), (events) => events.some((e) => e.event === 'approved'))
-      await new Promise((r) => setTimeout(r, 200))
+      await waiting.opened
       await app.answer(started.json().challengeId, 'approve', started.json().matchNumber)
-      const events = await waiting
+      const events = await waiting.events
       assert.equal(events.at(-1)!.data.challengeId, started.json().challengeId)
       assert.equal((await complete(jar)).statusCode, 200)
     })
@@ -670,10 +641,10 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
       const [app] = phones as [TestAuthenticator]
       const { jar, started } = await pushSignIn(user)
       const waiting = collect('/api/v1/sign-in/events', jar.header(), (events) => events.some((e) => e.event === 'denied'))
-      await new Promise((r) => setTimeout(r, 200))
+      await waiting.opened
       const t0 = Date.now()
       await app.answer(started.json().challengeId, 'deny', '')
-      const events = await waiting
+      const events = await waiting.events
       assert.equal(events.at(-1)!.data.reason, 'denied')
       assert.ok(Date.now() - t0 < 2000, 'within 2 s (PU-05)')
     })
@@ -683,9 +654,9 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
       const { jar } = await t.signIn(user.username, user.password, user.secret)
       const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Listening' })).json()
       const waiting = collect(`/api/v1/account/devices/${started.deviceId}/events`, jar.header(), (events) => events.some((e) => e.event === 'linked'))
-      await new Promise((r) => setTimeout(r, 200))
+      await waiting.opened
       await phone().pair(started.pairingUri)
-      const events = await waiting
+      const events = await waiting.events
       assert.equal(events.at(-1)!.data.id, started.deviceId)
       assert.equal(events.at(-1)!.data.kind, 'authenticator')
     })
@@ -694,7 +665,7 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
       const { user, phones, jar: accountJar } = await pairedUser(2)
       const [watcher, answerer] = phones as [TestAuthenticator, TestAuthenticator]
       const listening = collect(watcher.eventsUrl(), null, (events) => events.some((e) => e.event === 'removed'))
-      await new Promise((r) => setTimeout(r, 200))
+      await listening.opened
       const { started } = await pushSignIn(user)
       await answerer.answer(started.json().challengeId, 'approve', started.json().matchNumber)
       // The account page removes the watching device (a recent sign-in is needed: sign in again).
@@ -702,7 +673,7 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
       const fresh = await t.signIn(user.username, user.password, user.secret)
       void accountJar
       assert.equal((await t.browser(fresh.jar, 'DELETE', `/api/v1/account/devices/${watcher.deviceId}`)).statusCode, 204)
-      const events = await listening
+      const events = await listening.events
       assert.deepEqual(events.map((e) => e.event), ['challenge', 'closed', 'removed'])
       assert.equal(events[0]!.data.id, started.json().challengeId)
       assert.deepEqual(events[1]!.data, { id: started.json().challengeId, status: 'approved' })

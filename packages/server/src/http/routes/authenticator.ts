@@ -130,8 +130,12 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
     async ({ query, meta, request, reply }) => {
       await limitPerIp(ctx, 'device', meta.ip, ctx.config.rateLimitCodePerMinute)
       const key = await authenticateDevice(ctx, { ...query, purpose: 'list', fields: [] }, meta)
+      // Listening before the stream opens: nothing that happens once the app sees it is missed.
+      const early: string[] = []
+      let deliver = (payload: string) => void early.push(payload)
+      const unsubscribe = await ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => deliver(payload))
       const stream = openEventStream(request, reply)
-      const unsubscribe = await ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => {
+      deliver = (payload) => {
         try {
           const message = JSON.parse(payload) as { type: string; id?: string; status?: string }
           if (message.type === 'removed') stream.wake()
@@ -139,7 +143,8 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
         } catch {
           // not ours
         }
-      })
+      }
+      for (const payload of early.splice(0)) deliver(payload)
       stream.onClose(() => void unsubscribe())
       // A signed URL is good for 2 minutes; the stream it opened lasts 10, then the app reconnects
       // with a fresh signature — so a URL read from some log cannot listen for long.
@@ -222,8 +227,10 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
     },
     async ({ auth, params, request, reply }) => {
       await pairedDevice(ctx, auth, params.deviceId)
+      let wake = () => {}
+      const unsubscribe = await ctx.notifier.subscribe(channels.pairing(params.deviceId), () => wake())
       const stream = openEventStream(request, reply)
-      const unsubscribe = await ctx.notifier.subscribe(channels.pairing(params.deviceId), () => stream.wake())
+      wake = () => stream.wake()
       stream.onClose(() => void unsubscribe())
       stream.watch(async () => {
         const device = await pairedDevice(ctx, auth, params.deviceId).catch(() => null)

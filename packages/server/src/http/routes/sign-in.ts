@@ -134,8 +134,11 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
     },
     async ({ request, reply }) => {
       const flow = await loadFlow(ctx, cookies.read(request, 'flow'), 'awaiting_second_factor')
+      // Listening before the stream opens: nothing that happens once the client sees it is missed.
+      let wake = () => {}
+      const unsubscribe = await ctx.notifier.subscribe(channels.flow(flow.id), () => wake())
       const stream = openEventStream(request, reply)
-      const unsubscribe = await ctx.notifier.subscribe(channels.flow(flow.id), () => stream.wake())
+      wake = () => stream.wake()
       stream.onClose(() => void unsubscribe())
       let told = ''
       // Every wake re-reads the flow's current challenge; a timer catches expiry and lost events.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fetchTransport, TestAuthenticator } from '../../test-support/authenticator-device.js'
+import { readEventStream } from '../../test-support/event-stream-reader.js'
 import { freePort } from '../../test-support/harness.js'
 import { cleanEnvironment, startServerProcess, type ServerProcess } from '../../test-support/server-process.js'
 
@@ -115,21 +116,10 @@ describe('a PostgreSQL restart while the server runs', { skip: canRun ? false : 
     assert.equal(signIn.status, 200)
     const push = await call(server.base, 'POST', '/api/v1/sign-in/push', {}, { cookie: signIn.cookies })
     assert.equal(push.status, 202)
-    const stream = await fetch(`${server.base}/api/v1/sign-in/events`, { headers: { cookie: signIn.cookies } })
-    const reader = stream.body!.getReader()
-    await reader.read()
-    const heard = (async () => {
-      let text = ''
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return text
-        text += Buffer.from(value).toString('utf8')
-        if (text.includes('event: approved')) return text
-      }
-    })()
+    const waiting = readEventStream(`${server.base}/api/v1/sign-in/events`, { cookie: signIn.cookies }, (events) => events.some((e) => e.event === 'approved'))
+    await waiting.opened
     assert.equal((await phone.answer(push.json.challengeId, 'approve', push.json.matchNumber)).status, 200)
-    assert.match(await heard, /event: approved/)
-    await reader.cancel()
+    assert.equal((await waiting.events).at(-1)!.data.challengeId, push.json.challengeId)
     const done = await call(server.base, 'POST', '/api/v1/sign-in/push/complete', {}, { cookie: signIn.cookies })
     assert.equal(done.status, 200)
   })
