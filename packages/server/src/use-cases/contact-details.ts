@@ -29,43 +29,26 @@ export async function startPhoneChange(ctx: Context, auth: Authenticated, input:
  */
 export async function verifyPhone(ctx: Context, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
-  const { account, organisation } = auth
-  let consumed: OneTimeCode | undefined
-  const result = await verifySecondFactor(
-    ctx,
-    {
-      account,
-      organisation,
-      method: 'sms',
-      code: input.code,
-      check: async (tx) => {
-        const checked = await checkStoredCode(tx, { accountId: account.id, purpose: 'phone_verify', code: input.code })
-        consumed = checked.consumed
-        return checked
-      },
-    },
-    meta,
-    async (tx) => {
-      const now = tx.clock.now()
-      const phone = consumed!.destination
-      // A new number is a changed factor: remembered browsers are void (F-LOGIN-3).
-      await tx.store.accounts.update(account.id, {
-        phone,
-        phoneVerified: true,
-        factorsChangedAt: now,
-        twoFactorEnabled: true,
-        ...(account.preferredMethod === null || auth.session.restrictedToEnrolment ? { preferredMethod: 'sms' as const } : {}),
-      })
-      await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
-      await recordEvent(tx.store, now, meta, { event: 'phone.verified', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { phone: maskPhone(phone), previous: maskPhone(account.phone) } })
-      let replacement: { token: string; auth: Authenticated } | undefined
-      if (auth.session.restrictedToEnrolment) {
-        const amr = auth.session.amr.includes('mfa') ? auth.session.amr : amrFor(null)
-        replacement = await completeEnrolment(tx, auth, amr, { method: 'sms' }, meta)
-      }
-      return { phone, replacement }
-    },
-  )
+  const { account } = auth
+  const result = await confirmNewDestination(ctx, auth, { purpose: 'phone_verify', method: 'sms', code: input.code }, meta, async (tx, phone) => {
+    const now = tx.clock.now()
+    // A new number is a changed factor: remembered browsers are void (F-LOGIN-3).
+    await tx.store.accounts.update(account.id, {
+      phone,
+      phoneVerified: true,
+      factorsChangedAt: now,
+      twoFactorEnabled: true,
+      ...(account.preferredMethod === null || auth.session.restrictedToEnrolment ? { preferredMethod: 'sms' as const } : {}),
+    })
+    await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+    await recordEvent(tx.store, now, meta, { event: 'phone.verified', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { phone: maskPhone(phone), previous: maskPhone(account.phone) } })
+    let replacement: { token: string; auth: Authenticated } | undefined
+    if (auth.session.restrictedToEnrolment) {
+      const amr = auth.session.amr.includes('mfa') ? auth.session.amr : amrFor(null)
+      replacement = await completeEnrolment(tx, auth, amr, { method: 'sms' }, meta)
+    }
+    return { phone, replacement }
+  })
   await sendSecurityNotice(ctx, account, 'phone_changed', meta)
   return { phone: maskPhone(result.phone), phoneVerified: true, replacement: result.replacement }
 }
@@ -80,30 +63,44 @@ export async function startEmailChange(ctx: Context, auth: Authenticated, input:
 /** Confirms the new address with its code; both the old and the new address are told (RB-05). */
 export async function verifyEmailChange(ctx: Context, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
   requireRecentSignIn(ctx, auth)
+  const { account } = auth
+  const email = await confirmNewDestination(ctx, auth, { purpose: 'email_change', method: 'email', code: input.code }, meta, async (tx, email) => {
+    await tx.store.accounts.update(account.id, { email })
+    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'email.changed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { previous: account.email, email } })
+    return email
+  })
+  await sendSecurityNotice(ctx, { ...account, email }, 'email_changed', meta, { to: account.email === email ? [email] : [account.email, email] })
+  return { email }
+}
+
+/**
+ * A code sent to a new number or address came back: checked on the one lockout counter
+ * (F-LOGIN-4), used once, and `apply` gets the destination it was sent to — in the same
+ * transaction as the check.
+ */
+function confirmNewDestination<T>(
+  ctx: Context,
+  auth: Authenticated,
+  input: { purpose: 'phone_verify' | 'email_change'; method: 'sms' | 'email'; code: string },
+  meta: RequestMeta,
+  apply: (tx: Context, destination: string) => Promise<T>,
+): Promise<T> {
   const { account, organisation } = auth
   let consumed: OneTimeCode | undefined
-  const email = await verifySecondFactor(
+  return verifySecondFactor(
     ctx,
     {
       account,
       organisation,
-      method: 'email',
+      method: input.method,
       code: input.code,
       check: async (tx) => {
-        const checked = await checkStoredCode(tx, { accountId: account.id, purpose: 'email_change', code: input.code })
+        const checked = await checkStoredCode(tx, { accountId: account.id, purpose: input.purpose, code: input.code })
         consumed = checked.consumed
         return checked
       },
     },
     meta,
-    async (tx) => {
-      const now = tx.clock.now()
-      const email = consumed!.destination
-      await tx.store.accounts.update(account.id, { email })
-      await recordEvent(tx.store, now, meta, { event: 'email.changed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details: { previous: account.email, email } })
-      return email
-    },
+    (tx) => apply(tx, consumed!.destination),
   )
-  await sendSecurityNotice(ctx, { ...account, email }, 'email_changed', meta, { to: account.email === email ? [email] : [account.email, email] })
-  return { email }
 }

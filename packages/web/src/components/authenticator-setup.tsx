@@ -4,6 +4,7 @@ import { api, ApiError } from '../api'
 import { listen } from '../event-stream'
 import { useT } from '../i18n'
 import '../push.css'
+import { explainLinkingFailure } from './totp-setup'
 import { Button, ErrorNotice, Field, Notice, useAction } from './ui'
 
 /** `POST /api/v1/account/devices/authenticator` (docs/authenticator-protocol.md §1). */
@@ -61,17 +62,7 @@ export function AuthenticatorSetup(props: {
     [],
   )
 
-  /** A re-authentication is the caller's (it retries); a wrong code is cleared and explained. */
-  function explain(retry: () => void) {
-    return (caught: unknown): unknown => {
-      if (props.onError?.(caught, retry)) return null
-      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
-        setCode('')
-        return t('totp.wrongCode')
-      }
-      return caught
-    }
-  }
+  const explain = explainLinkingFailure(t, props.onError, () => setCode(''))
 
   function start(event?: Event) {
     event?.preventDefault()

@@ -1,7 +1,7 @@
 import type { Device } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api, ApiError } from '../api'
-import { useT } from '../i18n'
+import { useT, type Translate } from '../i18n'
 import { Button, ErrorNotice, Field, Notice, useAction } from './ui'
 
 interface PendingDevice {
@@ -17,6 +17,22 @@ interface PendingDevice {
  * type the secret, confirm with the app's code. The device exists for the user only once
  * confirmed. `onError` lets the caller handle REAUTHENTICATION_REQUIRED (and retry `start`).
  */
+/**
+ * How linking an app explains a failure, for both ways of linking: a re-authentication is the
+ * caller's (`onError` takes it and retries), a wrong code is cleared and explained.
+ */
+export function explainLinkingFailure(t: Translate, onError: ((error: unknown, retry: () => void) => boolean) | undefined, clearCode: () => void) {
+  return (retry: () => void) =>
+    (caught: unknown): unknown => {
+      if (onError?.(caught, retry)) return null
+      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
+        clearCode()
+        return t('totp.wrongCode')
+      }
+      return caught
+    }
+}
+
 export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: () => void; onError?: (error: unknown, retry: () => void) => boolean }) {
   const t = useT()
   const [name, setName] = useState(t('totp.defaultName'))
@@ -25,17 +41,7 @@ export function TotpSetup(props: { onLinked(device: Device): void; onCancel?: ()
   const action = useAction()
   const busy = action.busy
 
-  /** A re-authentication is the caller's (it retries); a wrong code is cleared and explained. */
-  function explain(retry: () => void) {
-    return (caught: unknown): unknown => {
-      if (props.onError?.(caught, retry)) return null
-      if (caught instanceof ApiError && caught.code === 'CODE_INVALID') {
-        setCode('')
-        return t('totp.wrongCode')
-      }
-      return caught
-    }
-  }
+  const explain = explainLinkingFailure(t, props.onError, () => setCode(''))
 
   function start(event?: Event) {
     event?.preventDefault()

@@ -1,4 +1,5 @@
 import type { FlowAnswer, PushStarted } from '@countersign/protocol'
+import type { ComponentChildren } from 'preact'
 import { useEffect, useId, useRef, useState } from 'preact/hooks'
 import { api, ApiError, errorText } from '../api'
 import { Button, Checkbox, ErrorNotice, Notice } from '../components/ui'
@@ -235,90 +236,75 @@ export function PushApproval(props: {
       <Checkbox label={t('signIn.remember', { days: props.rememberBrowserDays })} hint={t('signIn.remember.hint')} checked={props.remember} onChecked={props.onRemember} />
     ) : null
 
-  if (phase.kind === 'sending') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
+  /** Every state shares the frame: the heading, its own body, and the app-code fallback. */
+  const frame = (body: ComponentChildren, withCodeFallback = true) => (
+    <div class="push">
+      <h2 class="method-name">{t('push.title')}</h2>
+      {body}
+      {withCodeFallback ? useCode : null}
+    </div>
+  )
+  /** "Try again" (or "Send again") first, another method second. */
+  const retry = (label: string) => (
+    <div class="actions">
+      <Button onClick={() => void send()}>{label}</Button>
+      {otherMethod('secondary')}
+    </div>
+  )
+
+  switch (phase.kind) {
+    case 'sending':
+      return frame(
         <p class="loading" role="status">
           {t('push.sending')}
-        </p>
-        {useCode}
-      </div>
-    )
-  }
-  if (phase.kind === 'approved') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
-        <Notice kind="success">{t('push.approved')}</Notice>
-      </div>
-    )
-  }
-  if (phase.kind === 'denied') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
-        <Notice kind="error">
-          {phase.reason === 'locked' ? (
-            t('error.ACCOUNT_LOCKED')
-          ) : (
-            <>
-              <strong>{phase.reason === 'wrong_number' ? t('push.denied.wrong_number') : t('push.denied.refused')}</strong> {t('push.denied.hint')}
-            </>
-          )}
-        </Notice>
-        <div class="actions">
-          <Button onClick={() => void send()}>{t('common.retry')}</Button>
-          {otherMethod('secondary')}
-        </div>
-        {useCode}
-      </div>
-    )
-  }
-  if (phase.kind === 'expired') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
-        <Notice kind="warning">
-          <strong>{t('push.expired')}</strong> {t('push.expired.hint')}
-        </Notice>
-        <div class="actions">
-          <Button onClick={() => void send()}>{t('push.sendAgain')}</Button>
-          {otherMethod('secondary')}
-        </div>
-        {useCode}
-      </div>
-    )
-  }
-  if (phase.kind === 'paused') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
-        <Notice kind="warning">{phase.minutes === null ? t('push.suspended') : t('push.rateLimited', { minutes: phase.minutes })}</Notice>
-        <div class="actions">{otherMethod('primary')}</div>
-        {useCode}
-      </div>
-    )
-  }
-  if (phase.kind === 'failed') {
-    return (
-      <div class="push">
-        <h2 class="method-name">{t('push.title')}</h2>
-        <ErrorNotice error={phase.error} />
-        <div class="actions">
-          <Button onClick={() => void send()}>{t('common.retry')}</Button>
-          {otherMethod('secondary')}
-        </div>
-        {useCode}
-      </div>
-    )
+        </p>,
+      )
+    case 'approved':
+      return frame(<Notice kind="success">{t('push.approved')}</Notice>, false)
+    case 'denied':
+      return frame(
+        <>
+          <Notice kind="error">
+            {phase.reason === 'locked' ? (
+              t('error.ACCOUNT_LOCKED')
+            ) : (
+              <>
+                <strong>{phase.reason === 'wrong_number' ? t('push.denied.wrong_number') : t('push.denied.refused')}</strong> {t('push.denied.hint')}
+              </>
+            )}
+          </Notice>
+          {retry(t('common.retry'))}
+        </>,
+      )
+    case 'expired':
+      return frame(
+        <>
+          <Notice kind="warning">
+            <strong>{t('push.expired')}</strong> {t('push.expired.hint')}
+          </Notice>
+          {retry(t('push.sendAgain'))}
+        </>,
+      )
+    case 'paused':
+      return frame(
+        <>
+          <Notice kind="warning">{phase.minutes === null ? t('push.suspended') : t('push.rateLimited', { minutes: phase.minutes })}</Notice>
+          <div class="actions">{otherMethod('primary')}</div>
+        </>,
+      )
+    case 'failed':
+      return frame(
+        <>
+          <ErrorNotice error={phase.error} />
+          {retry(t('common.retry'))}
+        </>,
+      )
   }
 
   const { started } = phase
   const left = Math.max(0, Math.ceil((phase.deadline - now) / 1000))
-  return (
-    <div class="push">
-      <h2 class="method-name">{t('push.title')}</h2>
+  return frame(
+    <>
       <div class="push-match">
         <p class="push-number-label" id={numberLabel}>
           {t('push.number.label')}
@@ -341,7 +327,6 @@ export function PushApproval(props: {
         </Button>
         {otherMethod('link')}
       </div>
-      {useCode}
-    </div>
+    </>,
   )
 }
