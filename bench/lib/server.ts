@@ -51,7 +51,7 @@ function serverEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv 
 
 /**
  * The V8 flags `npm start`, `npm run countersign` and the `countersign` command start the server
- * with (package.json, the shebang of cli.ts): a 2 MiB young generation keeps the peak memory
+ * with (package.json, the shebang of packages/server/bin/countersign.js): a 2 MiB young generation keeps the peak memory
  * under load about 45 MiB lower at the same throughput (docs/performance.md).
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2']

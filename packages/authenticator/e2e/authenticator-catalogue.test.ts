@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
+import { sourceFiles, wordsOutsideCatalogues } from '../../server/src/test-support/catalogue-check.js'
 import { catalogue } from '../src/i18n/index.js'
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url))
-
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? files(path) : [path]
-  })
-}
 
 /** F-X-3 for the Countersign Authenticator: English and Dutch everywhere, no words outside the catalogues. */
 describe('Countersign Authenticator: message catalogues (F-X-3)', () => {
@@ -28,23 +20,7 @@ describe('Countersign Authenticator: message catalogues (F-X-3)', () => {
   })
 
   test('the components hold no visible words of their own, and no inline styles (the CSP forbids them)', () => {
-    const offenders: string[] = []
-    for (const file of files(SRC).filter((f) => f.endsWith('.tsx'))) {
-      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TSX)
-      const visit = (node: ts.Node) => {
-        if (ts.isJsxText(node) && /\p{L}{2,}/u.test(node.text)) offenders.push(`${file}: ${node.text.trim()}`)
-        if (ts.isJsxAttribute(node)) {
-          const name = node.name.getText(source)
-          if (/^(aria-label|title|alt|placeholder|label)$/.test(name) && node.initializer && ts.isStringLiteral(node.initializer) && /\p{L}/u.test(node.initializer.text)) {
-            offenders.push(`${file}: ${node.getText(source)}`)
-          }
-          if (name === 'style') offenders.push(`${file}: ${node.getText(source)}`)
-        }
-        ts.forEachChild(node, visit)
-      }
-      visit(source)
-    }
-    assert.deepEqual(offenders, [])
+    assert.deepEqual(wordsOutsideCatalogues(sourceFiles(SRC), { styles: true }), [])
   })
 
   test('the built page has no inline script or style, so it runs under script-src and style-src \'self\'', { skip: !existsBuild() && 'build the app first (npm run build:app)' }, () => {

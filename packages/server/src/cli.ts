@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
 import { parseArgs } from 'node:util'
 import { createInterface } from 'node:readline/promises'
 import { loadConfig, ConfigError } from './config/load-config.js'

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
+import { sourceFiles, wordsOutsideCatalogues } from '../../server/src/test-support/catalogue-check.js'
 import { catalogue } from '../src/i18n/index.js'
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url))
-
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? files(path) : [path]
-  })
-}
 
 /** F-X-3: English and Dutch everywhere, and no words outside the catalogues. */
 describe('Message catalogues (F-X-3)', () => {
@@ -27,25 +19,12 @@ describe('Message catalogues (F-X-3)', () => {
     }
   })
 
-  test('the components hold no visible words of their own: every text comes from a catalogue', () => {
-    const offenders: string[] = []
-    for (const file of files(SRC).filter((f) => f.endsWith('.tsx'))) {
-      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TSX)
-      const visit = (node: ts.Node) => {
-        // Text between tags (`<h1>Sign in</h1>`), and the attributes people read or hear.
-        if (ts.isJsxText(node) && /\p{L}{2,}/u.test(node.text)) offenders.push(`${file}: ${node.text.trim()}`)
-        if (ts.isJsxAttribute(node) && /^(aria-label|title|alt|placeholder|label)$/.test(node.name.getText(source)) && node.initializer && ts.isStringLiteral(node.initializer) && /\p{L}/u.test(node.initializer.text)) {
-          offenders.push(`${file}: ${node.getText(source)}`)
-        }
-        ts.forEachChild(node, visit)
-      }
-      visit(source)
-    }
-    assert.deepEqual(offenders, [])
+  test('the components hold no visible words of their own (every text comes from a catalogue), and no inline styles (the CSP forbids them)', () => {
+    assert.deepEqual(wordsOutsideCatalogues(sourceFiles(SRC), { styles: true }), [])
   })
 
   test('the pages take only types from the protocol package, so zod stays out of the browser bundle', () => {
-    const offenders = files(SRC).filter((file) => /\.tsx?$/.test(file) && /^import (?!type )[^\n]*from '@countersign\/protocol'/m.test(readFileSync(file, 'utf8')))
+    const offenders = sourceFiles(SRC, /\.tsx?$/).filter((file) => /^import (?!type )[^\n]*from '@countersign\/protocol'/m.test(readFileSync(file, 'utf8')))
     assert.deepEqual(offenders, [])
   })
 })

@@ -22,9 +22,9 @@ describe('how the server is started', () => {
     const root = new URL('../../../../', import.meta.url)
     const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts
     const flag = '--max-semi-space-size=2'
-    assert.ok(scripts.start!.includes(`node ${flag} packages/server/dist/cli.js serve`))
-    assert.ok(scripts.countersign!.includes(`node ${flag} packages/server/dist/cli.js`))
-    assert.equal(readFileSync(new URL('packages/server/src/cli.ts', root), 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${flag}`)
+    assert.ok(scripts.start!.includes(`node ${flag} packages/server/bin/countersign.js serve`))
+    assert.ok(scripts.countersign!.includes(`node ${flag} packages/server/bin/countersign.js`))
+    assert.equal(readFileSync(new URL('packages/server/bin/countersign.js', root), 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${flag}`)
     assert.ok(readFileSync(new URL('bench/lib/server.ts', root), 'utf8').includes(`SERVER_NODE_FLAGS = ['${flag}']`))
     assert.ok(readFileSync(new URL('README.md', root), 'utf8').includes(`node ${flag}`), 'the README tells operators')
   })

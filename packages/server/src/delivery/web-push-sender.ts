@@ -74,12 +74,8 @@ export function internalAddress(address: string): boolean {
  * addresses it resolves to when the connection is made (see `guardedLookup`).
  */
 export function pushEndpointAllowed(endpoint: string, env: Config['env']): boolean {
-  let url: URL
-  try {
-    url = new URL(endpoint)
-  } catch {
-    return false
-  }
+  const url = URL.parse(endpoint)
+  if (!url) return false
   if (url.protocol !== 'https:' || url.username || url.password) return false
   if (env === 'test') return true
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '')

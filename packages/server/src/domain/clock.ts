@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 
 /** Where time comes from. Domain code takes `now` as an argument; use-cases ask the clock. */
 export interface Clock {
@@ -37,7 +37,7 @@ export class ManualClock implements Clock {
 }
 
 export function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest()
+  return hash('sha256', data, 'buffer')
 }
 
 /** Constant-time equality of two byte strings; unequal lengths are unequal without a timing hint. */

@@ -16,12 +16,8 @@ export function parseAbsoluteUrl(value: string | undefined | null): URL | null {
   if (!/^[\x21-\x7e]+$/.test(value) || value.includes('\\')) return null
   const authority = /^https?:\/\/([^/?#]+)/i.exec(value)?.[1]
   if (authority === undefined || authority.includes('@')) return null
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return null
-  }
+  const url = URL.parse(value)
+  if (!url) return null
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.hostname === '') return null
   return url
 }

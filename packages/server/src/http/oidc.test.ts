@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import * as client from 'openid-client'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { translate } from '../i18n/messages.js'
 import { freePort, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 
 /** A browser's cookies, enough for the provider's (path-scoped, signed) and ours. */
@@ -176,6 +177,14 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     const wrong = await browser.fetch(`/oidc/auth?client_id=${rp.id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&code_challenge=abc&code_challenge_method=S256`)
     assert.equal(wrong.status, 400)
     assert.match(await wrong.text(), /redirect_uri/)
+
+    // A path or method the provider has no route for is a 404 like any other unknown path (the
+    // authorization endpoint takes GET only).
+    for (const [method, path] of [['GET', '/oidc/nowhere'], ['POST', '/oidc/auth'], ['DELETE', '/oidc/token']] as const) {
+      const answer = await fetch(`${base}${path}`, { method, headers: { 'accept-language': 'nl' } })
+      assert.equal(answer.status, 404, `${method} ${path}`)
+      assert.deepEqual(await answer.json(), { error: { code: 'NOT_FOUND', message: translate('nl', 'error.notFound') } })
+    }
 
     const user = await t.enrolledUser(org.id)
     const flow = await authorize(new Browser(base), user)

@@ -1,5 +1,5 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
-import { languageFrom, type Language } from '../i18n/messages.js'
+import { languageFrom, translate, type Language } from '../i18n/messages.js'
 import { accountLocked, resolveSession, signOut, type Authenticated } from '../use-cases/sessions.js'
 import type { Context } from '../use-cases/context.js'
 import { storeAdapter } from './adapter.js'
@@ -19,7 +19,7 @@ export interface OidcOptions {
   stylesheet: string | null
 }
 
-function languageOf(kctx: KoaContextWithOIDC): Language {
+function languageOf(kctx: Pick<KoaContextWithOIDC, 'cookies' | 'get'>): Language {
   const chosen = kctx.cookies.get('cs_lang')
   return chosen === 'en' || chosen === 'nl' ? chosen : languageFrom(kctx.get('accept-language') || undefined)
 }
@@ -114,15 +114,10 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
           const language = languageOf(kctx)
           // The sign-out form's answer redirects to the application: the CSP's form-action must
           // allow that one origin (browsers check form-action on redirects too).
-          const target = kctx.oidc.params?.post_logout_redirect_uri
+          // A target that is not a URL is refused by the provider before any redirect.
+          const target = typeof kctx.oidc.params?.post_logout_redirect_uri === 'string' ? URL.parse(kctx.oidc.params.post_logout_redirect_uri) : null
           const csp = kctx.response.get('content-security-policy')
-          if (typeof target === 'string' && csp) {
-            try {
-              kctx.set('content-security-policy', csp.replace(/form-action 'self'/, `form-action 'self' ${new URL(target).origin}`))
-            } catch {
-              // Not a URL: the provider refuses it before any redirect.
-            }
-          }
+          if (target && csp) kctx.set('content-security-policy', csp.replace(/form-action 'self'/, `form-action 'self' ${target.origin}`))
           const client = kctx.oidc.client?.clientName ?? 'Countersign'
           kctx.body = page(
             language,
@@ -201,6 +196,15 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
   clientPrototype.postLogoutRedirectUriAllowed = function (value) {
     return (this.postLogoutRedirectUris ?? []).includes(value)
   }
+  // oidc-provider 9 leaves a path (or method) it has no route for to Koa's bare `Not Found`: it is
+  // answered like every other unknown path of the server.
+  provider.use(async (kctx, next) => {
+    await next()
+    if (kctx.status === 404 && kctx.body == null) {
+      kctx.status = 404
+      kctx.body = { error: { code: 'NOT_FOUND', message: translate(languageOf(kctx), 'error.notFound') } }
+    }
+  })
   // Behind a TLS-terminating proxy the public URL says https; trust X-Forwarded-Proto like Fastify does.
   provider.proxy = ctx.config.trustProxy !== undefined && ctx.config.trustProxy !== 'false' && ctx.config.trustProxy !== ''
   // RP-initiated logout signs the user out of Countersign too, not only out of the provider.

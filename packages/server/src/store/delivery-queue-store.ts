@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Migration } from 'kysely/migration'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 
 /**

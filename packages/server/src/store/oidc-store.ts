@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Migration } from 'kysely/migration'
 
 /**
  * What the OpenID Connect provider keeps (issue 7): clients registered per organisation, the

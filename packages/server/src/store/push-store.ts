@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Migration } from 'kysely/migration'
 
 /*
  * What push approval keeps (issue 9, DESIGN.md §6): single-use pairing tokens (hashed), the public

@@ -1,5 +1,6 @@
 import pg from 'pg'
-import { Kysely, Migrator, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect } from 'kysely'
+import { Migrator } from 'kysely/migration'
 import { KyselyStore } from '../kysely-store.js'
 import type { Tables } from '../sqlite/schema.js'
 import type { Store } from '../store.js'

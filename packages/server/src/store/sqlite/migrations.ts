@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import type { Migration, MigrationProvider } from 'kysely/migration'
 import { oidcMigration } from '../oidc-store.js'
 import { pushMigration } from '../push-store.js'
 import { deliveryQueueMigration } from '../delivery-queue-store.js'
