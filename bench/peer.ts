@@ -25,8 +25,8 @@ const usage = `node --import tsx bench/peer.ts [options]
   --duration S         seconds per measured run, for both servers (default 8)
   --concurrency LIST   comma-separated closed-loop concurrencies, from 1, 16 and 64 (default 1,16)
   --users N            Better Auth users to provision (default 64)
-  --peer-dir DIR       where the peer is installed from npm (default \${TMPDIR:-/tmp}/countersign-peer;
-                       reused when its node_modules is already there)
+  --peer-dir DIR       where the peer is installed from npm (default \${TMPDIR:-/tmp}/countersign-peer-node<ABI>,
+                       one per Node ABI, since its native addon is built for one; reused when there)
   --rounds N           measure both servers N times, alternating which goes first, and report
                        every round and the median ratio (default 1)
   --quiet-wait S       before each run, wait up to S seconds for other processes to leave the CPU
@@ -111,7 +111,7 @@ function parseOptions(): Options {
   if (!Number.isFinite(quietWaitS) || quietWaitS < 0) throw new Error('--quiet-wait must be ≥ 0')
   const rounds = Number(values.rounds)
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number ≥ 1')
-  return { durationS, concurrencies, users, peerDir: values['peer-dir'] ?? join(tmpdir(), 'countersign-peer'), quietWaitS, rounds, json: values.json }
+  return { durationS, concurrencies, users, peerDir: values['peer-dir'] ?? join(tmpdir(), `countersign-peer-node${process.versions.modules}`), quietWaitS, rounds, json: values.json }
 }
 
 function hasTaskset(): boolean {
