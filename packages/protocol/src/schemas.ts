@@ -106,6 +106,8 @@ export const FlowAnswer = z.object({
   reason: z.string().optional(),
   /** The organisation's "Remember this browser for N days"; 0 when it does not offer it. */
   rememberBrowserDays: z.number().int().optional(),
+  /** After signing in with a recovery code (F-X-2): how many unused codes are left. */
+  recoveryCodesLeft: z.number().int().optional(),
 })
 export type FlowAnswer = z.infer<typeof FlowAnswer>
 
@@ -124,6 +126,13 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>
 
 export const CreateDeviceBody = z.strictObject({ name: DisplayName })
+
+/** F-X-2: new recovery codes, `xxxx-xxxx-xxxx-xxxx`, shown once. */
+export const RecoveryCodes = z.object({
+  codes: z.array(z.string()),
+  createdAt: z.string(),
+  remaining: z.number().int(),
+})
 /** `smsCode`: the confirmation SMS when the organisation links with SMS (F-TOTP-5). */
 /** Without `code`: a Countersign Authenticator that paired itself finishes a forced enrolment. */
 export const ConfirmDeviceBody = z.strictObject({ code: CodeInput.optional(), smsCode: CodeInput.optional() })

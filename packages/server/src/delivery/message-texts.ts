@@ -17,6 +17,8 @@ export type SecurityNotice =
   | 'email_changed'
   | 'push_suspended'
   | 'push_not_me'
+  | 'recovery_codes_generated'
+  | 'recovery_code_used'
 
 const texts = {
   en: {
@@ -43,6 +45,8 @@ const texts = {
       email_changed: 'The e-mail address of your account was changed',
       push_suspended: 'Sign-in requests to the Countersign Authenticator were paused after several went unanswered or were denied; sign in once with another method to turn them back on',
       push_not_me: 'A sign-in request was refused on the phone as "This wasn\'t me": someone may know the password',
+      recovery_codes_generated: 'New recovery codes were made for your account; the old ones no longer work',
+      recovery_code_used: 'A recovery code was used to sign in to your account; each code works once, make new ones under My Account > Security when few are left',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Time: {time} (UTC)',
@@ -75,6 +79,8 @@ const texts = {
       email_changed: 'Het e-mailadres van uw account is gewijzigd',
       push_suspended: 'Aanmeldverzoeken naar de Countersign Authenticator zijn gepauzeerd nadat er meerdere onbeantwoord bleven of werden geweigerd; meld u één keer aan met een andere methode om ze weer aan te zetten',
       push_not_me: 'Een aanmeldverzoek is op de telefoon geweigerd met "Dit was ik niet": iemand kent mogelijk het wachtwoord',
+      recovery_codes_generated: 'Er zijn nieuwe herstelcodes voor uw account gemaakt; de oude werken niet meer',
+      recovery_code_used: 'Er is met een herstelcode ingelogd op uw account; elke code werkt één keer, maak nieuwe aan onder Mijn account > Beveiliging als er nog maar een paar over zijn',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Tijd: {time} (UTC)',

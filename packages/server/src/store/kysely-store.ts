@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { KyselyOidcStore, type OidcStore, type OidcTables } from './oidc-store.js'
 import { KyselyPushStore, type PushStore, type PushTables } from './push-store.js'
 import { KyselyDeliveryQueueStore, type DeliveryQueueStore, type DeliveryQueueTables } from './delivery-queue-store.js'
+import { KyselyRecoveryCodeStore, type RecoveryCodeStore, type RecoveryCodeTables } from './recovery-code-store.js'
 import { passwordDelayMs } from '../domain/lockout.js'
 import { usernameKey } from '../domain/username.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
@@ -904,6 +905,7 @@ export class KyselyStore implements Store {
   readonly oidc: OidcStore
   readonly push: PushStore
   readonly deliveryQueue: DeliveryQueueStore
+  readonly recoveryCodes: RecoveryCodeStore
 
   constructor(
     private readonly db: Db,
@@ -927,6 +929,7 @@ export class KyselyStore implements Store {
     this.oidc = new KyselyOidcStore(db as unknown as Kysely<OidcTables>)
     this.push = new KyselyPushStore(db as unknown as Kysely<PushTables>)
     this.deliveryQueue = new KyselyDeliveryQueueStore(db as unknown as Kysely<DeliveryQueueTables>)
+    this.recoveryCodes = new KyselyRecoveryCodeStore(db as unknown as Kysely<RecoveryCodeTables>)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

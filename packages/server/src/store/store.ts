@@ -1,6 +1,7 @@
 import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
 import type { OidcStore } from './oidc-store.js'
 import type { PushStore } from './push-store.js'
+import type { RecoveryCodeStore } from './recovery-code-store.js'
 import type { DeliveryQueueStore } from './delivery-queue-store.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
@@ -409,6 +410,8 @@ export interface Store {
   readonly push: PushStore
   /** Messages that carry a one-time code, queued with their code and sent after the commit (DD-07). */
   readonly deliveryQueue: DeliveryQueueStore
+  /** Recovery codes, argon2id-hashed, each used once (F-X-2). */
+  readonly recoveryCodes: RecoveryCodeStore
   /** Runs `work` in one transaction: all its writes land, or none. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
   /** True when the database answers (readiness). */

@@ -6,6 +6,7 @@ import { sendSecurityNotice } from './security-notices.js'
 import { inTransaction, type Context, type RequestMeta } from './context.js'
 import { checkPassword } from './password-check.js'
 import { describeDevice } from './devices.js'
+import { recoveryCodesLeft } from './recovery-codes.js'
 import { availableMethods, reauthenticationMethods, secondFactorStepForReauthentication } from './reauthenticate.js'
 import { createSession, requireRecentSignIn, type Authenticated } from './sessions.js'
 
@@ -25,6 +26,7 @@ export async function securityOverview(ctx: Context, auth: Authenticated) {
   const { account, organisation } = auth
   const devices = await ctx.store.devices.listActive(account.id)
   const browsers = await ctx.store.rememberedBrowsers.list(account.id)
+  const recoveryCodes = await recoveryCodesLeft(ctx, account.id)
   const now = ctx.clock.now()
   const requirement = policyRequirement({ account, organisationPolicy: organisation?.policy ?? null })
   return {
@@ -33,6 +35,8 @@ export async function securityOverview(ctx: Context, auth: Authenticated) {
     allowedMethods: organisation?.allowedMethods ?? [],
     twoFactorEnabled: account.twoFactorEnabled,
     devices: devices.map(describeDevice),
+    /** Unused recovery codes (F-X-2); 0: none made, or all used. */
+    recoveryCodesLeft: recoveryCodes,
     deviceLimit: organisation?.deviceLimit ?? 5,
     phone: maskPhone(account.phone),
     phoneVerified: account.phoneVerified,

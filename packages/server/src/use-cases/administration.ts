@@ -170,10 +170,11 @@ async function newAccount(
 /** A user's 2FA state as an admin sees it (F-POL-5): method, devices, locked, last sign-in, and why. */
 async function userSummary(ctx: Context, account: Account, org: Organisation | null) {
   const devices = await ctx.store.devices.listActive(account.id)
-  return summarise(ctx, account, org, devices)
+  const recoveryCodes = await ctx.store.recoveryCodes.countUnused([account.id])
+  return summarise(ctx, account, org, devices, recoveryCodes.get(account.id) ?? 0)
 }
 
-async function summarise(ctx: Context, account: Account, org: Organisation | null, devices: Awaited<ReturnType<Context['store']['devices']['listActive']>>) {
+async function summarise(ctx: Context, account: Account, org: Organisation | null, devices: Awaited<ReturnType<Context['store']['devices']['listActive']>>, recoveryCodesLeft: number) {
   const lockout = await ctx.store.lockouts.get(account.id)
   const bypass = await ctx.store.bypassGrants.findUsable(account.id, ctx.clock.now())
   const requirement = policyRequirement({ account, organisationPolicy: org?.policy ?? null })
@@ -188,6 +189,8 @@ async function summarise(ctx: Context, account: Account, org: Organisation | nul
     staffTwoFactor: account.staffTwoFactor,
     method: account.preferredMethod ?? methods[0] ?? null,
     devices: devices.map(describeDevice),
+    /** Unused recovery codes (F-X-2); 0: none. */
+    recoveryCodesLeft,
     locked: lockout.lockedAt !== null || lockout.failures >= lockout.attemptLimit,
     lockedUntil: lockout.lockedUntil?.toISOString() ?? null,
     failedAttempts: lockout.failures,
@@ -202,7 +205,8 @@ export async function listUsers(ctx: Context, actor: AdminActor, organisationId:
   const org = await organisationOrNotFound(ctx, actor, organisationId)
   const accounts = await ctx.store.accounts.listByOrganisation(org.id)
   const devices = await ctx.store.devices.listActiveForAccounts(accounts.map((a) => a.id))
-  return Promise.all(accounts.map((a) => summarise(ctx, a, org, devices.filter((d) => d.accountId === a.id))))
+  const recoveryCodes = await ctx.store.recoveryCodes.countUnused(accounts.map((a) => a.id))
+  return Promise.all(accounts.map((a) => summarise(ctx, a, org, devices.filter((d) => d.accountId === a.id), recoveryCodes.get(a.id) ?? 0)))
 }
 
 export async function listStaff(ctx: Context, actor: AdminActor) {

@@ -201,11 +201,13 @@ export async function removeDevice(
     // A verified phone, or e-mail codes chosen as the method, are factors too (F-SET-2).
     const codesRemain = availableMethods([], account).length > 0
     if (lastFactorRequired && remaining === 0 && !codesRemain) throw new CountersignError('LAST_FACTOR_REQUIRED')
+    // Recovery codes never outlive the last real factor (F-X-2): they are a way back to a method.
+    const voidedRecoveryCodes = remaining === 0 && !codesRemain ? await tx.store.recoveryCodes.removeAll(account.id) : 0
     const otherMethod = hasVerifiedPhone(account) ? ('sms' as const) : null
     await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 && (account.preferredMethod === 'totp' || account.preferredMethod === null) ? { preferredMethod: otherMethod } : {}) })
     await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
     const endedSessions = await tx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
-    await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions } })
+    await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions, ...(voidedRecoveryCodes > 0 ? { voidedRecoveryCodes } : {}) } })
   })
   // An open Countersign Authenticator shows the account as removed (F-PUSH-4), on every instance.
   if (device.kind === 'authenticator') await ctx.notifier.publish(channels.device(device.id), JSON.stringify({ type: 'removed' })).catch(() => {})

@@ -74,7 +74,7 @@ export async function verifySecondFactor<T>(
   ctx: Context,
   input: VerifyInput,
   meta: RequestMeta,
-  then: (tx: Context, result: { deviceId: string }) => Promise<T>,
+  then: (tx: Context, result: { deviceId: string | null }) => Promise<T>,
 ): Promise<T> {
   const { account } = input
   // Charge, compare and settle in one transaction: on SQLite one commit per attempt; on
@@ -120,7 +120,7 @@ async function attempt<T>(
   tx: Context,
   input: VerifyInput,
   meta: RequestMeta,
-  then: (tx: Context, result: { deviceId: string }) => Promise<T>,
+  then: (tx: Context, result: { deviceId: string | null }) => Promise<T>,
 ): Promise<Attempt<T>> {
   const { account, organisation } = input
   const charge = await tx.store.lockouts.charge(account.id)
@@ -149,7 +149,8 @@ async function attempt<T>(
   return { kind: 'failed', locked }
 }
 
-export type Evaluation = { ok: true; deviceId: string } | { ok: false; reason: string }
+/** `deviceId`: the device that made the code, `null` for a recovery code (it has none). */
+export type Evaluation = { ok: true; deviceId: string | null } | { ok: false; reason: string }
 
 /** Compares a code with every device that can produce it; persists the used step (F-TOTP-2). */
 async function evaluate(ctx: Context, account: Account, organisation: Organisation | null, method: MethodKind, code: string | undefined, flowId?: string): Promise<Evaluation> {

@@ -11,10 +11,12 @@ import { recordEvent } from './audit.js'
 import { boundedText, inTransaction, type Context, type RequestMeta } from './context.js'
 import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
 import { checkPassword } from './password-check.js'
+import { recoveryCodeCheck, recoveryCodesLeft } from './recovery-codes.js'
+import { sendSecurityNotice } from './security-notices.js'
 import { createSession, type Authenticated } from './sessions.js'
 
 export type SignInResult =
-  | { state: 'completed'; auth: Authenticated; sessionToken: string; rememberToken?: string; reason: string }
+  | { state: 'completed'; auth: Authenticated; sessionToken: string; rememberToken?: string; reason: string; /** After a recovery code: how many are left. */ recoveryCodesLeft?: number }
   | {
       state: Exclude<FlowState, 'completed'>
       flow: SignInFlow
@@ -138,11 +140,11 @@ async function decide(
     }
   }
 
-  const methods = offeredMethods({
-    available: availableMethods(input.devices, account),
-    allowed: organisation?.allowedMethods ?? ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code'],
-    preferred: account.preferredMethod,
-  })
+  const allowed = organisation?.allowedMethods ?? ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
+  const methods = offeredMethods({ available: availableMethods(input.devices, account), allowed, preferred: account.preferredMethod })
+  // Recovery codes come beside a real method, never instead of one: they do not satisfy forced
+  // enrolment (F-X-2), so they are offered only when something else is.
+  if (methods.length > 0 && allowed.includes('recovery_code') && (await recoveryCodesLeft(ctx, account.id)) > 0) methods.push('recovery_code')
   if (methods.length === 0) {
     await audit('sign_in.enrolment_required', requirement.reason)
     return enrolmentFlow(ctx, account, requirement.reason, meta)
@@ -218,9 +220,16 @@ export async function secondFactorStep(
   const account = await store.accounts.get(flow.accountId)
   if (!account) throw new CountersignError('FLOW_EXPIRED')
   const organisation = account.organisationId ? ((await store.organisations.get(account.organisationId)) ?? null) : null
-  return verifySecondFactor(ctx, { account, organisation, method: flow.methods.includes(input.method) ? input.method : null, code: input.code, flowId: flow.id }, meta, (tx) =>
+  const method = flow.methods.includes(input.method) ? input.method : null
+  // A recovery code is compared (argon2id) before the attempt is charged, and used after (recovery-codes.ts).
+  const check = method === 'recovery_code' ? await recoveryCodeCheck(ctx, account, input.code, meta) : undefined
+  const result = await verifySecondFactor(ctx, { account, organisation, method, code: input.code, flowId: flow.id, ...(check ? { check } : {}) }, meta, (tx) =>
     completeSecondFactor(tx, { flow, account, organisation, method: input.method, rememberBrowser: input.rememberBrowser }, meta),
   )
+  if (method !== 'recovery_code' || result.state !== 'completed') return result
+  // F-X-2: the user hears of it, and the page says how many are left (and offers new ones).
+  await sendSecurityNotice(ctx, account, 'recovery_code_used', meta)
+  return { ...result, recoveryCodesLeft: await recoveryCodesLeft(ctx, account.id) }
 }
 
 /**

@@ -41,8 +41,10 @@ export function amrFor(secondFactor: MethodKind | null): string[] {
   const amr = ['pwd']
   switch (secondFactor) {
     case 'totp':
-    case 'recovery_code':
       amr.push('otp')
+      break
+    case 'recovery_code':
+      // RFC 8176 has no value for a look-up secret: `mfa` alone, nothing claimed that was not done.
       break
     case 'sms':
       amr.push('sms')

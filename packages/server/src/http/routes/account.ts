@@ -3,6 +3,7 @@ import {
   CreateDeviceBody,
   Device,
   PendingTotpDevice,
+  RecoveryCodes,
   ReauthenticateBody,
   RenameDeviceBody,
   Session as SessionSchema,
@@ -21,6 +22,7 @@ import {
 } from '../../use-cases/account-security.js'
 import type { Context } from '../../use-cases/context.js'
 import { confirmDevice, listDevices, removeOwnDevice, renameDevice, startTotpDevice } from '../../use-cases/devices.js'
+import { generateRecoveryCodes, removeRecoveryCodes } from '../../use-cases/recovery-codes.js'
 import { describeSession } from '../../use-cases/sessions.js'
 import type { Cookies } from '../cookies.js'
 import type { Router } from '../router.js'
@@ -109,6 +111,29 @@ export function accountRoutes(router: Router, ctx: Context, cookies: Cookies) {
       const result = await reauthenticate(ctx, auth, body, meta)
       cookies.set(reply, 'session', result.token)
       return describeSession(result.auth)
+    },
+  )
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/account/recovery-codes',
+      summary: 'Make 10 new recovery codes, shown once; every older code stops working (F-X-2)',
+      tag: 'account',
+      access: 'session',
+      responses: {
+        201: { description: 'the codes, shown this once', schema: RecoveryCodes },
+        400: { description: 'INVALID_REQUEST: set up another method first' },
+        403: { description: 'FORBIDDEN: the organisation does not allow recovery codes; or REAUTHENTICATION_REQUIRED' },
+        503: { description: 'OVERLOADED: the hashing queue is full' },
+      },
+    },
+    async ({ auth, meta, reply }) => reply.status(201).send(await generateRecoveryCodes(ctx, auth, meta)),
+  )
+  router.route(
+    { method: 'DELETE', url: '/api/v1/account/recovery-codes', summary: 'Void every recovery code (F-X-2)', tag: 'account', access: 'session', responses: { 204: { description: 'voided' }, ...recent } },
+    async ({ auth, meta, reply }) => {
+      await removeRecoveryCodes(ctx, auth, meta)
+      return reply.status(204).send()
     },
   )
   router.route(

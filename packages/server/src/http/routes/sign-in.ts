@@ -31,7 +31,7 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
         const days = result.auth.organisation?.rememberBrowserDays ?? 0
         cookies.set(reply, 'remember', result.rememberToken, days * 86_400)
       }
-      return { state: 'completed' as const, session: describeSession(result.auth) }
+      return { state: 'completed' as const, session: describeSession(result.auth), ...(result.recoveryCodesLeft !== undefined ? { recoveryCodesLeft: result.recoveryCodesLeft } : {}) }
     }
     cookies.set(reply, 'flow', result.flowToken, FLOW_LIFETIME_MS / 1000)
     if (result.restricted) cookies.set(reply, 'session', result.restricted.sessionToken)

@@ -3,6 +3,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration'
 import { oidcMigration } from '../oidc-store.js'
 import { pushMigration } from '../push-store.js'
 import { deliveryQueueMigration } from '../delivery-queue-store.js'
+import { recoveryCodeMigration } from '../recovery-code-store.js'
 
 /**
  * PostgreSQL schema: the same tables and columns as SQLite's (store/sqlite/migrations.ts), so one
@@ -213,6 +214,6 @@ const reauthCodes: Migration = {
 
 export const postgresMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('postgres'), '0006-delivery-queue': deliveryQueueMigration('postgres'), '0007-reauth-codes': reauthCodes }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('postgres'), '0006-delivery-queue': deliveryQueueMigration('postgres'), '0007-reauth-codes': reauthCodes, '0008-recovery-codes': recoveryCodeMigration('postgres') }
   },
 }

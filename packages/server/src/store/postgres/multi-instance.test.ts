@@ -80,7 +80,7 @@ describe('two instances on one PostgreSQL database', () => {
     const step = timeStep(new Date())
     const confirmed = await call(a.base, 'POST', `/api/v1/account/devices/${started.json.deviceId}/confirm`, { code: hotp(fromBase32(started.json.secret), step) }, headers)
     assert.equal(confirmed.status, 200)
-    return { id: created.json.id as string, username, secret: started.json.secret as string, step }
+    return { id: created.json.id as string, username, secret: started.json.secret as string, step, session: cookieHeader(confirmed.setCookie) }
   }
 
   async function flowsOn(username: string, n: number) {
@@ -131,6 +131,19 @@ describe('two instances on one PostgreSQL database', () => {
     const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'totp', code })))
     assert.equal(answers.filter((r) => r.status === 200).length, 1)
     assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+  })
+
+  it('RR-07 [MI]: 20 parallel uses of one recovery code split across both instances: exactly one sign-in, one code fewer', async () => {
+    const user = await enrolled()
+    const made = await call(a.base, 'POST', '/api/v1/account/recovery-codes', undefined, { cookie: user.session, origin: 'http://127.0.0.1:3000' })
+    assert.equal(made.status, 201, JSON.stringify(made.json))
+    const ids = await flowsOn(user.username, 20)
+    const code = made.json.codes[0] as string
+    const answers = await Promise.all(ids.map((flowId, i) => call(i % 2 ? b.base : a.base, 'POST', '/api/v1/sign-in/second-factor', { flowId, method: 'recovery_code', code })))
+    assert.equal(answers.filter((r) => r.status >= 500).length, 0)
+    assert.equal(answers.filter((r) => r.status === 200).length, 1)
+    const admin = await call(b.base, 'GET', `/api/v1/admin/users/${user.id}`, undefined, { authorization: `Bearer ${ADMIN}` })
+    assert.equal(admin.json.recoveryCodesLeft, 9)
   })
 
   it('F-PUSH-2 [MI]: the phone\'s approval reaching instance B wakes the browser waiting on instance A', async () => {
