@@ -44,7 +44,32 @@ try {
   await desktop.getByLabel('Code from your authenticator app').fill(totpCode(bob.secret, w.t.clock.now()))
   await desktop.getByRole('button', { name: 'Verify' }).click()
   await desktop.waitForURL(/\/account\/security$/)
+  // Every section drawn (a full-page shot measures the page once, before it takes the picture).
+  await desktop.getByRole('heading', { name: 'Recovery codes' }).waitFor()
+  await desktop.getByRole('region', { name: 'Recent activity' }).getByRole('listitem').first().waitFor()
   await shot(desktop, 'account-security')
+
+  // F-X-2: recovery codes, shown once; then a sign-in with one of them.
+  await desktop.getByRole('button', { name: 'Make recovery codes' }).click()
+  const codes = desktop.getByRole('dialog', { name: 'Your recovery codes' })
+  await codes.locator('.recovery-codes code').first().waitFor()
+  // The dialog as the user sees it (a full-page shot would show the page under the backdrop).
+  await desktop.screenshot({ path: `${OUT}recovery-codes.png` })
+  process.stdout.write('docs/screenshots/recovery-codes.png\n')
+  const recoveryCode = (await codes.locator('.recovery-codes code').first().textContent())!
+  await codes.getByLabel('I have saved them').check()
+  await codes.getByRole('button', { name: 'Done' }).click()
+  const recovered = await (await w.context()).newPage()
+  await recovered.goto('/sign-in')
+  await recovered.getByLabel('User name').fill(bob.username)
+  await recovered.getByLabel('Password', { exact: true }).fill(bob.password)
+  await recovered.getByRole('button', { name: 'Sign in' }).click()
+  await recovered.getByRole('button', { name: 'Use another method' }).click()
+  await recovered.getByRole('button', { name: 'Recovery code', exact: true }).click()
+  await recovered.getByLabel('Recovery code', { exact: true }).fill(recoveryCode)
+  await recovered.getByRole('button', { name: 'Verify' }).click()
+  await recovered.getByRole('heading', { name: /^You signed in with a recovery code/ }).waitFor()
+  await shot(recovered, 'sign-in-recovery-code')
 
   const enrol = await (await w.context()).newPage()
   await signInWithPages(enrol, alice)

@@ -146,15 +146,21 @@ export function useAction() {
 
 /**
  * A modal dialog (native `<dialog>`: focus is trapped and restored by the browser). Without
- * `onClose`, Escape does nothing: a dialog the user cannot skip (forced enrolment).
+ * `onClose`, Escape does nothing: a dialog the user cannot skip (forced enrolment, new recovery
+ * codes before they are saved).
  */
 export function Dialog(props: { title: string; onClose?: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null)
+  const mounted = useRef(false)
   const titleId = useId()
   useEffect(() => {
     const dialog = ref.current
+    mounted.current = true
     if (dialog && !dialog.open) dialog.showModal()
-    return () => dialog?.close()
+    return () => {
+      mounted.current = false
+      dialog?.close()
+    }
   }, [])
   return (
     <dialog
@@ -164,6 +170,14 @@ export function Dialog(props: { title: string; onClose?: () => void; children: C
       onCancel={(event) => {
         event.preventDefault()
         props.onClose?.()
+      }}
+      onClose={() => {
+        // The browser may close a modal by itself: Chromium does on a second Escape without a click
+        // in between, past the prevented `cancel`. The page follows; a dialog without `onClose` opens again.
+        const dialog = ref.current
+        if (!mounted.current || !dialog || dialog.open) return
+        if (props.onClose) props.onClose()
+        else if (dialog.isConnected) dialog.showModal()
       }}
     >
       <div class="dialog-head">

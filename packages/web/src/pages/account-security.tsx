@@ -9,15 +9,16 @@ import { BrowsersCard } from './account/browsers'
 import { ContactCard } from './account/contact'
 import { DevicesCard } from './account/devices'
 import { ReauthenticationProvider } from './account/reauthenticate'
+import { RecoveryCodesCard } from './account/recovery-codes'
 import { TwoFactorCard } from './account/two-factor'
-import type { ActivityEvent, SecurityOverview } from './account/types'
+import { offersRecoveryCodes, type ActivityEvent, type SecurityOverview } from './account/types'
 import './account/account.css'
 
 /**
  * My Account > Security (F-SET-1…4, F-TOTP-1…4, F-DEV-1…2): two-step verification and the policy
- * behind it, the method offered first, "My devices" with linking, remembered browsers, recent
- * activity and contact details. Sensitive changes ask for the password again when the sign-in is
- * older than 10 minutes, then carry on by themselves.
+ * behind it, the method offered first, "My devices" with linking, recovery codes (F-X-2),
+ * remembered browsers, recent activity and contact details. Sensitive changes ask for the password
+ * again when the sign-in is older than 10 minutes, then carry on by themselves.
  */
 export function AccountSecurity() {
   const t = useT()
@@ -62,6 +63,14 @@ export function AccountSecurity() {
     void load()
   }, [])
 
+  // A link to a section (the sign-in page's "make new codes now") shows it once the page is there.
+  const scrolled = useRef(false)
+  useEffect(() => {
+    if (!overview || scrolled.current || !location.hash) return
+    scrolled.current = true
+    document.getElementById(location.hash.slice(1))?.scrollIntoView()
+  }, [overview])
+
   return (
     <Layout title={t('nav.security')}>
       <div class="account">
@@ -81,6 +90,7 @@ export function AccountSecurity() {
             {loadError ? <ErrorNotice error={loadError} /> : null}
             <TwoFactorCard overview={overview} onChanged={load} onLinkApp={() => setAdding(true)} />
             <DevicesCard overview={overview} onChanged={load} adding={adding} onAdding={setAdding} />
+            {offersRecoveryCodes(overview) ? <RecoveryCodesCard overview={overview} onChanged={load} /> : null}
             <BrowsersCard overview={overview} onChanged={load} />
             <ActivityCard events={activity} error={activityError} />
             <ContactCard overview={overview} onChanged={load} />

@@ -6,6 +6,7 @@ import { Layout } from '../components/layout'
 import { Button, Checkbox, ErrorNotice, Field, Notice, useAction } from '../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
 import { safeReturnPath, useSession } from '../session'
+import { FEW_RECOVERY_CODES } from './account/types'
 import { EnrolmentDialog } from './enrolment'
 import { PushApproval } from './sign-in-push'
 
@@ -58,14 +59,22 @@ export function SignIn() {
     go(returnTo)
   }
 
+  // F-X-2: signed in with a recovery code, the page says how many are left before it goes on.
+  const [recovered, setRecovered] = useState<number | null>(null)
+  const holding = useRef(false)
+
   // Already signed in (a reload, or back after sign-in): go on, do not show the form again —
-  // unless the application asked for a fresh sign-in.
+  // unless the application asked for a fresh sign-in, or the page is telling about recovery codes.
   useEffect(() => {
-    if (session && !session.restrictedToEnrolment && !fresh) void proceed()
+    if (session && !session.restrictedToEnrolment && !fresh && !holding.current) void proceed()
   }, [session])
 
   function finish(answer: FlowAnswer) {
-    if (answer.state === 'completed' && answer.session) {
+    if (answer.state === 'completed' && answer.session && answer.recoveryCodesLeft !== undefined) {
+      holding.current = true
+      setRecovered(answer.recoveryCodesLeft)
+      setSession(answer.session)
+    } else if (answer.state === 'completed' && answer.session) {
       setSession(answer.session)
       void proceed()
     } else if (answer.state === 'awaiting_enrolment' && answer.session) {
@@ -80,7 +89,9 @@ export function SignIn() {
   return (
     <Layout title={t('signIn.title')}>
       <div class="narrow">
-        {flow ? (
+        {recovered !== null ? (
+          <RecoveryCodeUsed left={recovered} notice={notice} onContinue={() => void proceed()} />
+        ) : flow ? (
           <SecondFactorStep
             flow={flow}
             onDone={finish}
@@ -94,6 +105,33 @@ export function SignIn() {
         )}
       </div>
     </Layout>
+  )
+}
+
+/**
+ * After a sign-in with a recovery code (F-X-2): how many are left, a warning when few are, the way
+ * to make new ones, and "Continue" to wherever the sign-in was going.
+ */
+function RecoveryCodeUsed(props: { left: number; notice: string | null; onContinue(): void }) {
+  const t = useT()
+  const few = props.left <= FEW_RECOVERY_CODES
+  return (
+    <section class="card recovery-used" aria-labelledby="recovery-used-title">
+      <h1 id="recovery-used-title">{t('signIn.recovery.title', { count: props.left })}</h1>
+      {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
+      <Notice kind={few ? 'warning' : 'info'}>
+        <p>{props.left === 0 ? t('signIn.recovery.last') : few ? t('signIn.recovery.few', { count: props.left }) : t('signIn.recovery.left', { count: props.left })}</p>
+        <p>
+          <a href="/account/security#recovery-codes">{t('signIn.recovery.makeNew')}</a>
+        </p>
+      </Notice>
+      <p>{t('signIn.recovery.phone')}</p>
+      <div class="actions">
+        <Button autoFocus onClick={props.onContinue}>
+          {t('common.continue')}
+        </Button>
+      </div>
+    </section>
   )
 }
 
@@ -165,7 +203,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
     if (caught.code === 'CODE_INVALID') {
       setCode('')
       codeInput.current?.querySelector('input')?.focus()
-      return method === 'totp' ? t('signIn.wrongCode') : caught
+      return method === 'totp' ? t('signIn.wrongCode') : method === 'recovery_code' ? t('signIn.wrongRecoveryCode') : caught
     }
     return caught
   }

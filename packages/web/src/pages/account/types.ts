@@ -16,6 +16,8 @@ export interface SecurityOverview {
   allowedMethods: MethodKind[]
   twoFactorEnabled: boolean
   devices: Device[]
+  /** Unused recovery codes (F-X-2); 0: none made yet, or all used. */
+  recoveryCodesLeft: number
   deviceLimit: number
   phone: string | null
   phoneVerified: boolean
@@ -58,4 +60,20 @@ export function canLinkApp(overview: SecurityOverview): boolean {
 /** The user decides about 2FA only where the organisation makes it optional and no override applies (F-SET-4). */
 export function userDecides(overview: SecurityOverview): boolean {
   return overview.policy.organisation === 'optional' && overview.policy.override === 'default'
+}
+
+/** How many recovery codes one set holds (F-X-2: the server makes 10 at a time). */
+export const RECOVERY_CODE_COUNT = 10
+
+/** At this many unused recovery codes or fewer (but some), the pages warn: My Account, sign-in, the admin console. */
+export const FEW_RECOVERY_CODES = 2
+
+/**
+ * Whether My Account offers recovery codes (F-X-2): the organisation allows them, the user has a
+ * real method for them to stand beside (they are never the only factor), and the session is not
+ * one that may only set up a method.
+ */
+export function offersRecoveryCodes(overview: SecurityOverview): boolean {
+  const allowed = overview.allowedMethods.length === 0 || overview.allowedMethods.includes('recovery_code')
+  return allowed && overview.availableMethods.length > 0 && !overview.restrictedToEnrolment
 }

@@ -1,9 +1,9 @@
-import type { MethodKind, Policy, TwoFactorOverride, UserSummary } from '@countersign/protocol'
+import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../../api'
 import { Button, Card, Checkbox, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
-import { AdminPage, fieldError, isFieldError, label, parseNumber, useAdminScope, useResource, type Org } from './shared'
+import { AdminPage, fieldError, isFieldError, label, parseNumber, RecoveryCodesLeft, useAdminScope, useResource, type AdminUser, type Org } from './shared'
 
 /** Every method, in the order the settings list them (types only from the protocol package: no zod in the bundle). */
 const methodKinds: MethodKind[] = ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
@@ -14,7 +14,7 @@ export function OrganisationPage(props: { id?: string; params?: { id?: string } 
   const id = props.params?.id ?? props.id ?? ''
   const { staff } = useAdminScope()
   const org = useResource(() => api<Org>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}`), [id])
-  const users = useResource(() => api<UserSummary[]>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}/users`), [id])
+  const users = useResource(() => api<AdminUser[]>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}/users`), [id])
 
   return (
     <AdminPage title={org.data?.name ?? t('admin.nav.organisation')} {...(staff ? { back: { href: '/admin', label: t('admin.nav.organisations') } } : {})}>
@@ -200,7 +200,7 @@ function AllowedOrigins(props: { value: SettingsForm['allowedOrigins']; onValue(
 
 type StateFilter = 'all' | 'locked' | 'noFactor' | 'notAsked' | 'exempt' | 'bypass' | 'admins'
 
-const STATE_FILTERS: Record<StateFilter, (user: UserSummary) => boolean> = {
+const STATE_FILTERS: Record<StateFilter, (user: AdminUser) => boolean> = {
   all: () => true,
   locked: (u) => u.locked,
   noFactor: (u) => u.method === null && u.devices.length === 0,
@@ -210,7 +210,7 @@ const STATE_FILTERS: Record<StateFilter, (user: UserSummary) => boolean> = {
   admins: (u) => u.role === 'admin',
 }
 
-function Users(props: { org: Org; users: UserSummary[] | undefined; error: unknown; reload(): void }) {
+function Users(props: { org: Org; users: AdminUser[] | undefined; error: unknown; reload(): void }) {
   const t = useT()
   const { language } = useLanguage()
   const [search, setSearch] = useState('')
@@ -263,6 +263,7 @@ function Users(props: { org: Org; users: UserSummary[] | undefined; error: unkno
                     <th scope="col">{t('admin.users.col.twoFactor')}</th>
                     <th scope="col">{t('admin.users.col.method')}</th>
                     <th scope="col">{t('admin.users.col.devices')}</th>
+                    <th scope="col">{t('admin.users.col.recoveryCodes')}</th>
                     <th scope="col">{t('admin.users.col.status')}</th>
                     <th scope="col">{t('admin.users.col.lastSignIn')}</th>
                   </tr>
@@ -281,6 +282,7 @@ function Users(props: { org: Org; users: UserSummary[] | undefined; error: unkno
                       </td>
                       <td>{user.method ? t(methodLabel(user.method, true)) : <span class="muted">{t('common.none')}</span>}</td>
                       <td>{user.devices.length}</td>
+                      <td>{user.recoveryCodesLeft !== undefined ? <RecoveryCodesLeft left={user.recoveryCodesLeft} short /> : null}</td>
                       <td>
                         {user.locked ? <span class="badge badge-danger">{t('admin.users.locked')}</span> : <span class="badge badge-success">{t('admin.users.active')}</span>}
                         {user.bypassExpiresAt ? <span class="badge">{t('admin.users.bypass')}</span> : null}

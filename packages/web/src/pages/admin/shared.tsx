@@ -1,4 +1,4 @@
-import type { OrganisationSettings } from '@countersign/protocol'
+import type { OrganisationSettings, UserSummary } from '@countersign/protocol'
 import type { ComponentChildren } from 'preact'
 import { useLocation } from 'preact-iso'
 import { useEffect, useState } from 'preact/hooks'
@@ -6,9 +6,16 @@ import { api, ApiError, errorText } from '../../api'
 import { Layout } from '../../components/layout'
 import { hasMessage, useT, type MessageId, type Translate } from '../../i18n'
 import { useSession } from '../../session'
+import { FEW_RECOVERY_CODES } from '../account/types'
 
 /** Organisation settings as the API returns them. */
 export type Org = OrganisationSettings
+
+/** A user as the admin API answers (`GET /api/v1/admin/users/{id}` and an organisation's list). */
+export type AdminUser = UserSummary & {
+  /** Unused recovery codes (F-X-2); 0: none made, or all used. The protocol's type does not name it yet. */
+  recoveryCodesLeft?: number
+}
 
 /** Whether the signed-in admin is a staff user (sees every organisation) or an organisation admin. */
 export function useAdminScope() {
@@ -64,6 +71,14 @@ function AdminNav() {
       ))}
     </nav>
   )
+}
+
+/** Unused recovery codes (F-X-2): "8 left" (`short`: "8"), a warning badge when 2 or fewer are left. */
+export function RecoveryCodesLeft(props: { left: number; short?: boolean }) {
+  const t = useT()
+  if (props.left === 0) return <span class="muted">{t('common.none')}</span>
+  const text = props.short ? String(props.left) : t('admin.user.recoveryCodes.left', { count: props.left })
+  return props.left <= FEW_RECOVERY_CODES ? <span class="badge badge-warning">{text}</span> : <span>{text}</span>
 }
 
 /** Loads a resource on mount (and when `deps` change); `reload` fetches it again. */

@@ -1,9 +1,9 @@
-import type { Device, TwoFactorOverride, UserSummary } from '@countersign/protocol'
+import type { Device, TwoFactorOverride } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
 import { Button, Card, Checkbox, CloseButton, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
-import { AdminPage, fieldError, isFieldError, label, useAdminScope, useResource, type Org } from './shared'
+import { AdminPage, fieldError, isFieldError, label, RecoveryCodesLeft, useAdminScope, useResource, type AdminUser, type Org } from './shared'
 
 /**
  * One user (F-POL-2…5): their 2FA state and why, unlock, the per-user override (or the staff
@@ -13,7 +13,7 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
   const t = useT()
   const id = props.params?.id ?? props.id ?? ''
   const { staff, accountId } = useAdminScope()
-  const user = useResource(() => api<UserSummary>('GET', `/api/v1/admin/users/${encodeURIComponent(id)}`), [id])
+  const user = useResource(() => api<AdminUser>('GET', `/api/v1/admin/users/${encodeURIComponent(id)}`), [id])
   const orgId = user.data?.organisationId ?? null
   const org = useResource(() => (orgId ? api<Org>('GET', `/api/v1/admin/organisations/${orgId}`) : Promise.resolve(null)), [orgId])
   const [message, setMessage] = useState<string | null>(null)
@@ -28,7 +28,7 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
         : undefined
     : undefined
 
-  function updated(next: UserSummary, text: string) {
+  function updated(next: AdminUser, text: string) {
     user.setData(next)
     setMessage(text)
   }
@@ -54,7 +54,14 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
       <UserState user={u} onUpdated={updated} />
       <UserSettings key={`${u.id}-${u.twoFactor}-${u.role}-${u.staffTwoFactor}-${u.email}`} user={u} org={org.data ?? null} onUpdated={updated} />
       {u.role !== 'staff' || staff ? <Bypass user={u} self={u.id === accountId} onGranted={(expiresAt) => user.setData({ ...u, bypassExpiresAt: expiresAt })} /> : null}
-      <Devices user={u} onRemoved={(device) => updated({ ...u, devices: u.devices.filter((d) => d.id !== device.id) }, t('admin.user.devices.removed', { name: device.name }))} />
+      <Devices
+        user={u}
+        onRemoved={(device) => {
+          updated({ ...u, devices: u.devices.filter((d) => d.id !== device.id) }, t('admin.user.devices.removed', { name: device.name }))
+          // Recovery codes go with the last real factor (F-X-2): show the count as it is now.
+          user.reload()
+        }}
+      />
       <p>
         <a href={`/admin/audit?account=${u.id}${orgId ? `&organisation=${orgId}` : ''}`}>{t('admin.user.audit')}</a>
       </p>
@@ -62,7 +69,7 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
   )
 }
 
-function UserState(props: { user: UserSummary; onUpdated(user: UserSummary, message: string): void }) {
+function UserState(props: { user: AdminUser; onUpdated(user: AdminUser, message: string): void }) {
   const t = useT()
   const { language } = useLanguage()
   const { user } = props
@@ -71,7 +78,7 @@ function UserState(props: { user: UserSummary; onUpdated(user: UserSummary, mess
 
   function unlock() {
     void action.run(async () => {
-      props.onUpdated(await api<UserSummary>('POST', `/api/v1/admin/users/${user.id}/unlock`), t('admin.user.unlocked'))
+      props.onUpdated(await api<AdminUser>('POST', `/api/v1/admin/users/${user.id}/unlock`), t('admin.user.unlocked'))
     })
   }
 
@@ -95,6 +102,14 @@ function UserState(props: { user: UserSummary; onUpdated(user: UserSummary, mess
         <dd>{user.method ? t(methodLabel(user.method)) : t('admin.user.noMethod')}</dd>
         <dt>{t('admin.user.devices')}</dt>
         <dd>{user.devices.length}</dd>
+        {user.recoveryCodesLeft !== undefined ? (
+          <>
+            <dt>{t('admin.user.recoveryCodes')}</dt>
+            <dd>
+              <RecoveryCodesLeft left={user.recoveryCodesLeft} />
+            </dd>
+          </>
+        ) : null}
         <dt>{t('admin.user.status')}</dt>
         <dd>
           {user.locked ? (
@@ -114,7 +129,7 @@ function UserState(props: { user: UserSummary; onUpdated(user: UserSummary, mess
   )
 }
 
-function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(user: UserSummary, message: string): void }) {
+function UserSettings(props: { user: AdminUser; org: Org | null; onUpdated(user: AdminUser, message: string): void }) {
   const t = useT()
   const { user } = props
   const isStaff = user.role === 'staff'
@@ -142,7 +157,7 @@ function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(use
       return
     }
     void action.run(async () => {
-      props.onUpdated(await api<UserSummary>('PATCH', `/api/v1/admin/users/${user.id}`, patch), t('admin.user.saved'))
+      props.onUpdated(await api<AdminUser>('PATCH', `/api/v1/admin/users/${user.id}`, patch), t('admin.user.saved'))
     })
   }
 
@@ -177,7 +192,7 @@ function UserSettings(props: { user: UserSummary; org: Org | null; onUpdated(use
   )
 }
 
-function Bypass(props: { user: UserSummary; self: boolean; onGranted(expiresAt: string): void }) {
+function Bypass(props: { user: AdminUser; self: boolean; onGranted(expiresAt: string): void }) {
   const t = useT()
   const { language } = useLanguage()
   const [reason, setReason] = useState('')
@@ -213,7 +228,7 @@ function Bypass(props: { user: UserSummary; self: boolean; onGranted(expiresAt: 
   )
 }
 
-function Devices(props: { user: UserSummary; onRemoved(device: Device): void }) {
+function Devices(props: { user: AdminUser; onRemoved(device: Device): void }) {
   const t = useT()
   const { language } = useLanguage()
   const [confirming, setConfirming] = useState<Device | null>(null)
