@@ -76,6 +76,48 @@ export const SecondFactorBody = z.strictObject({
 
 export const FlowIdBody = z.strictObject({ flowId: OpaqueToken.optional() })
 
+// ---- Passkeys (F-X-1): the WebAuthn JSON the browser sends (WebAuthn L3 toJSON, @simplewebauthn/browser)
+
+const Base64Url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
+const ClientExtensionResults = z.record(z.string(), z.unknown()).refine((value) => JSON.stringify(value).length <= 2048, 'too large')
+
+export const PasskeyRegistrationResponse = z.object({
+  id: Base64Url(1400).min(1),
+  rawId: Base64Url(1400).min(1),
+  type: z.literal('public-key'),
+  response: z.object({
+    clientDataJSON: Base64Url(4096).min(1),
+    attestationObject: Base64Url(12000).min(1),
+    transports: z.array(z.string().max(32)).max(10).optional(),
+    authenticatorData: Base64Url(12000).optional(),
+    publicKey: Base64Url(2000).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+  }),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: ClientExtensionResults,
+})
+
+export const PasskeyAuthenticationResponse = z.object({
+  id: Base64Url(1400).min(1),
+  rawId: Base64Url(1400).min(1),
+  type: z.literal('public-key'),
+  response: z.object({
+    clientDataJSON: Base64Url(4096).min(1),
+    authenticatorData: Base64Url(4096).min(1),
+    signature: Base64Url(1400).min(1),
+    userHandle: Base64Url(128).optional(),
+  }),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: ClientExtensionResults,
+})
+
+/** `POST /api/v1/account/devices/passkey`: the name and the browser's registration response. */
+export const RegisterPasskeyBody = z.strictObject({ name: DisplayName, response: PasskeyRegistrationResponse })
+/** `POST /api/v1/sign-in/passkey`: the flow's assertion. */
+export const PasskeySignInBody = z.strictObject({ flowId: OpaqueToken.optional(), response: PasskeyAuthenticationResponse, rememberBrowser: z.boolean().optional() })
+/** `POST /api/v1/sign-in/passkey/discoverable`: a passkey alone, no user name. */
+export const PasskeyDiscoverableBody = z.strictObject({ response: PasskeyAuthenticationResponse })
+
 export const Organisation = z.object({
   id: z.string(),
   slug: z.string(),
@@ -141,6 +183,8 @@ export const ReauthenticateBody = z.strictObject({
   password: PasswordInput,
   method: MethodKind.optional(),
   code: CodeInput.optional(),
+  /** With `method: "passkey"`: the assertion for `POST /api/v1/account/reauthenticate/passkey/options`. */
+  passkey: PasskeyAuthenticationResponse.optional(),
 })
 export const SetMethodBody = z.strictObject({ method: MethodKind })
 export const SetTwoFactorBody = z.strictObject({ enabled: z.boolean() })

@@ -19,6 +19,7 @@ export type SecurityNotice =
   | 'push_not_me'
   | 'recovery_codes_generated'
   | 'recovery_code_used'
+  | 'passkey_added'
 
 const texts = {
   en: {
@@ -47,6 +48,7 @@ const texts = {
       push_not_me: 'A sign-in request was refused on the phone as "This wasn\'t me": someone may know the password',
       recovery_codes_generated: 'New recovery codes were made for your account; the old ones no longer work',
       recovery_code_used: 'A recovery code was used to sign in to your account; each code works once, make new ones under My Account > Security when few are left',
+      passkey_added: 'A passkey or security key was added to your account',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Time: {time} (UTC)',
@@ -81,6 +83,7 @@ const texts = {
       push_not_me: 'Een aanmeldverzoek is op de telefoon geweigerd met "Dit was ik niet": iemand kent mogelijk het wachtwoord',
       recovery_codes_generated: 'Er zijn nieuwe herstelcodes voor uw account gemaakt; de oude werken niet meer',
       recovery_code_used: 'Er is met een herstelcode ingelogd op uw account; elke code werkt één keer, maak nieuwe aan onder Mijn account > Beveiliging als er nog maar een paar over zijn',
+      passkey_added: 'Er is een passkey of beveiligingssleutel aan uw account toegevoegd',
     },
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Tijd: {time} (UTC)',

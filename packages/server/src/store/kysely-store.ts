@@ -4,6 +4,7 @@ import { KyselyOidcStore, type OidcStore, type OidcTables } from './oidc-store.j
 import { KyselyPushStore, type PushStore, type PushTables } from './push-store.js'
 import { KyselyDeliveryQueueStore, type DeliveryQueueStore, type DeliveryQueueTables } from './delivery-queue-store.js'
 import { KyselyRecoveryCodeStore, type RecoveryCodeStore, type RecoveryCodeTables } from './recovery-code-store.js'
+import { KyselyPasskeyStore, type PasskeyStore, type PasskeyTables } from './passkey-store.js'
 import { passwordDelayMs } from '../domain/lockout.js'
 import { usernameKey } from '../domain/username.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
@@ -906,6 +907,7 @@ export class KyselyStore implements Store {
   readonly push: PushStore
   readonly deliveryQueue: DeliveryQueueStore
   readonly recoveryCodes: RecoveryCodeStore
+  readonly passkeys: PasskeyStore
 
   constructor(
     private readonly db: Db,
@@ -930,6 +932,7 @@ export class KyselyStore implements Store {
     this.push = new KyselyPushStore(db as unknown as Kysely<PushTables>)
     this.deliveryQueue = new KyselyDeliveryQueueStore(db as unknown as Kysely<DeliveryQueueTables>)
     this.recoveryCodes = new KyselyRecoveryCodeStore(db as unknown as Kysely<RecoveryCodeTables>)
+    this.passkeys = new KyselyPasskeyStore(db as unknown as Kysely<PasskeyTables>)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import type { AllowedOrigin, MethodKind, Policy, TwoFactorOverride } from '@coun
 import type { OidcStore } from './oidc-store.js'
 import type { PushStore } from './push-store.js'
 import type { RecoveryCodeStore } from './recovery-code-store.js'
+import type { PasskeyStore } from './passkey-store.js'
 import type { DeliveryQueueStore } from './delivery-queue-store.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
@@ -412,6 +413,8 @@ export interface Store {
   readonly deliveryQueue: DeliveryQueueStore
   /** Recovery codes, argon2id-hashed, each used once (F-X-2). */
   readonly recoveryCodes: RecoveryCodeStore
+  /** Passkeys' WebAuthn credentials and the ceremonies' challenges (F-X-1). */
+  readonly passkeys: PasskeyStore
   /** Runs `work` in one transaction: all its writes land, or none. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
   /** True when the database answers (readiness). */

@@ -1,4 +1,5 @@
 import type { MethodKind } from '@countersign/protocol'
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { CountersignError } from '../domain/errors.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
 import { recordEvent } from './audit.js'
@@ -121,7 +122,7 @@ export async function ownActivity(ctx: Context, auth: Authenticated, limit = 50)
 export async function reauthenticate(
   ctx: Context,
   auth: Authenticated,
-  input: { password: string; method?: MethodKind; code?: string },
+  input: { password: string; method?: MethodKind; code?: string; passkey?: AuthenticationResponseJSON },
   meta: RequestMeta,
 ) {
   // The same per-name throttle as sign-in (BF-12): a stolen session is no password oracle.

@@ -8,14 +8,17 @@ import type { Context, RequestMeta } from './context.js'
 import { checkStoredCode, issueAndSendCode } from './one-time-codes.js'
 import { availableMethods, ensureNotLocked, verifySecondFactor } from './second-factor.js'
 import type { Authenticated } from './sessions.js'
+import { checkAssertion, passkeyAmr } from './passkeys.js'
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 
 export { availableMethods }
 
 /** Every method an organisation may allow, for accounts without one (staff). */
 const EVERY_METHOD: MethodKind[] = ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
 
-/** The methods whose proof is a typed code: what the re-authentication dialog can ask for. */
+/** The methods whose proof is a typed code, and passkeys: what the re-authentication dialog can ask for. */
 const CODE_METHODS: readonly MethodKind[] = ['totp', 'sms', 'email']
+const REAUTHENTICATION_METHODS: readonly MethodKind[] = [...CODE_METHODS, 'passkey']
 
 /**
  * The second factors that count for this session's re-authentication, as at sign-in (the account's
@@ -30,7 +33,7 @@ function methodsForReauthentication(auth: Authenticated, devices: readonly Devic
 
 /** What the dialog offers (`GET /api/v1/account/security`): the methods above proved by a code. */
 export function reauthenticationMethods(auth: Authenticated, devices: readonly Device[]): MethodKind[] {
-  return methodsForReauthentication(auth, devices).filter((m) => CODE_METHODS.includes(m))
+  return methodsForReauthentication(auth, devices).filter((m) => REAUTHENTICATION_METHODS.includes(m))
 }
 
 /**
@@ -69,11 +72,34 @@ export async function sendReauthenticationCode(ctx: Context, auth: Authenticated
 export async function secondFactorStepForReauthentication(
   ctx: Context,
   auth: Authenticated,
-  input: { method?: MethodKind; code?: string },
+  input: { method?: MethodKind; code?: string; passkey?: AuthenticationResponseJSON },
   meta: RequestMeta,
 ): Promise<string[]> {
   const methods = methodsForReauthentication(auth, await ctx.store.devices.listActive(auth.account.id))
   if (methods.length === 0) return amrFor(null)
+  if (input.method === 'passkey' && methods.includes('passkey')) {
+    // A passkey's assertion against this session's challenge, on the same counter (F-X-1).
+    if (!input.passkey) throw new CountersignError('CODE_INVALID', { detail: 'a passkey assertion is needed' })
+    const response = input.passkey
+    let userVerified = false
+    await verifySecondFactor(
+      ctx,
+      {
+        account: auth.account,
+        organisation: auth.organisation,
+        method: 'passkey',
+        code: undefined,
+        check: async (tx) => {
+          const result = await checkAssertion(tx, { account: auth.account, response, purpose: 'second_factor', owner: auth.session.id, requireUserVerification: false }, meta)
+          userVerified = result.ok && result.userVerified === true
+          return result
+        },
+      },
+      meta,
+      async () => undefined,
+    )
+    return passkeyAmr(userVerified, true)
+  }
   // Without `method` an app code is meant when the account has an app (as before codes by SMS
   // and e-mail counted here), else the first method that takes a code.
   const method = input.method ?? (methods.includes('totp') ? 'totp' : (methods.find((m) => CODE_METHODS.includes(m)) ?? methods[0]!))

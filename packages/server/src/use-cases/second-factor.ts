@@ -24,6 +24,7 @@ export function availableMethods(
   if (devices.some((d) => d.kind === 'totp' || d.kind === 'authenticator')) methods.push('totp')
   // Push approval needs a paired Countersign Authenticator (an active one has a key, F-PUSH-2).
   if (devices.some((d) => d.kind === 'authenticator')) methods.push('push')
+  if (devices.some((d) => d.kind === 'passkey')) methods.push('passkey')
   if (account && ((account.phone && account.phoneVerified) || account.preferredMethod === 'sms')) methods.push('sms')
   if (account && account.preferredMethod === 'email') methods.push('email')
   return methods

@@ -239,7 +239,7 @@ export async function secondFactorStep(
  */
 export async function completeSecondFactor(
   tx: Context,
-  input: { flow: SignInFlow; account: Account; organisation: Organisation | null; method: MethodKind; rememberBrowser: boolean },
+  input: { flow: SignInFlow; account: Account; organisation: Organisation | null; method: MethodKind; rememberBrowser: boolean; /** When the method's own `amr` depends on the answer (a passkey's user verification). */ amr?: string[] },
   meta: RequestMeta,
 ): Promise<SignInResult> {
   const { flow, account, organisation } = input
@@ -253,7 +253,7 @@ export async function completeSecondFactor(
     await recordEvent(tx.store, now, meta, { event: 'sign_in.phone_required', organisationId: account.organisationId, accountId: account.id, reason: 'sms_without_phone', details: { method: 'sms' } })
     return enrolmentFlow(tx, account, 'phone_required', meta, amrFor('email'))
   }
-  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: amrFor(input.method), authenticatedAt: now, restricted: false, meta })
+  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: input.amr ?? amrFor(input.method), authenticatedAt: now, restricted: false, meta })
   await tx.store.accounts.update(account.id, { lastSignInAt: now })
   const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
     recordEvent(tx.store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })

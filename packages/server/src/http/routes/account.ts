@@ -3,6 +3,7 @@ import {
   CreateDeviceBody,
   Device,
   PendingTotpDevice,
+  RegisterPasskeyBody,
   RecoveryCodes,
   ReauthenticateBody,
   RenameDeviceBody,
@@ -23,6 +24,7 @@ import {
 import type { Context } from '../../use-cases/context.js'
 import { confirmDevice, listDevices, removeOwnDevice, renameDevice, startTotpDevice } from '../../use-cases/devices.js'
 import { generateRecoveryCodes, removeRecoveryCodes } from '../../use-cases/recovery-codes.js'
+import { passkeyRegistrationOptions, reauthenticationPasskeyOptions, registerPasskey } from '../../use-cases/passkeys.js'
 import { describeSession } from '../../use-cases/sessions.js'
 import type { Cookies } from '../cookies.js'
 import type { Router } from '../router.js'
@@ -69,6 +71,33 @@ export function accountRoutes(router: Router, ctx: Context, cookies: Cookies) {
     },
   )
   router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/account/devices/passkey/options',
+      summary: 'Start registering a passkey or security key: WebAuthn creation options (F-X-1)',
+      tag: 'account',
+      access: 'enrolment',
+      responses: { 200: { description: 'PublicKeyCredentialCreationOptionsJSON' }, 403: { description: 'FORBIDDEN: passkeys not allowed; or REAUTHENTICATION_REQUIRED' }, 409: { description: 'DEVICE_LIMIT_REACHED' }, ...signedIn },
+    },
+    async ({ auth }) => passkeyRegistrationOptions(ctx, auth),
+  )
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/account/devices/passkey',
+      summary: 'Register the passkey the browser made; in a forced enrolment this completes it (F-X-1)',
+      tag: 'account',
+      access: 'enrolment',
+      body: RegisterPasskeyBody,
+      responses: { 201: { description: 'linked device', schema: Device }, 400: { description: 'INVALID_REQUEST: the response does not verify, its challenge is not this session’s, or the passkey is registered already' }, 409: { description: 'DEVICE_LIMIT_REACHED' }, ...recent },
+    },
+    async ({ auth, body, meta, reply }) => {
+      const result = await registerPasskey(ctx, auth, { name: body.name, response: body.response as never }, meta)
+      if (result.replacement) cookies.set(reply, 'session', result.replacement.token)
+      return reply.status(201).send({ ...result.device, ...(result.replacement ? { session: describeSession(result.replacement.auth) } : {}) })
+    },
+  )
+  router.route(
     { method: 'GET', url: '/api/v1/account/devices', summary: 'My devices (F-DEV-2)', tag: 'account', access: 'enrolment', responses: { 200: { description: 'devices', schema: z.array(Device) }, ...signedIn } },
     async ({ auth }) => listDevices(ctx, auth.account.id),
   )
@@ -100,6 +129,17 @@ export function accountRoutes(router: Router, ctx: Context, cookies: Cookies) {
   router.route(
     {
       method: 'POST',
+      url: '/api/v1/account/reauthenticate/passkey/options',
+      summary: 'Confirm it is you with a passkey: WebAuthn request options bound to this session',
+      tag: 'account',
+      access: 'session',
+      responses: { 200: { description: 'PublicKeyCredentialRequestOptionsJSON' }, 400: { description: 'INVALID_REQUEST: no passkey' } },
+    },
+    async ({ auth }) => reauthenticationPasskeyOptions(ctx, auth),
+  )
+  router.route(
+    {
+      method: 'POST',
       url: '/api/v1/account/reauthenticate',
       summary: 'Confirm it is you (password, and a code when you have a factor) before a sensitive change',
       tag: 'account',
@@ -108,7 +148,7 @@ export function accountRoutes(router: Router, ctx: Context, cookies: Cookies) {
       responses: { 200: { description: 'a fresh session', schema: SessionSchema }, 401: { description: 'CREDENTIALS_INVALID or CODE_INVALID' }, 423: { description: 'ACCOUNT_LOCKED' } },
     },
     async ({ auth, body, meta, reply }) => {
-      const result = await reauthenticate(ctx, auth, body, meta)
+      const result = await reauthenticate(ctx, auth, { ...body, passkey: body.passkey as never }, meta)
       cookies.set(reply, 'session', result.token)
       return describeSession(result.auth)
     },

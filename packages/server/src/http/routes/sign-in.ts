@@ -1,4 +1,4 @@
-import { FlowAnswer, FlowIdBody, PasswordStepBody, PushCompleteBody, PushStarted, SecondFactorBody, Session as SessionSchema } from '@countersign/protocol'
+import { FlowAnswer, FlowIdBody, PasskeyDiscoverableBody, PasskeySignInBody, PasswordStepBody, PushCompleteBody, PushStarted, SecondFactorBody, Session as SessionSchema } from '@countersign/protocol'
 import type { FastifyReply } from 'fastify'
 import { MINUTE_MS } from '../../domain/clock.js'
 import { CountersignError } from '../../domain/errors.js'
@@ -8,6 +8,7 @@ import type { Context } from '../../use-cases/context.js'
 import { describeSession, resolveSession, signOut } from '../../use-cases/sessions.js'
 import { loadFlow, passwordStep, secondFactorStep, type SignInResult } from '../../use-cases/sign-in.js'
 import { completePush, flowPushState, startPush } from '../../use-cases/push.js'
+import { discoverableOptions, discoverableSignIn, passkeySecondFactor, passkeySecondFactorOptions } from '../../use-cases/passkeys.js'
 import { channels } from '../../realtime/channels.js'
 import { openEventStream } from '../event-stream.js'
 import type { Cookies } from '../cookies.js'
@@ -98,6 +99,79 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
         meta,
       )
       return render(reply, result)
+    },
+  )
+
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/passkey/options',
+      summary: 'Step two with a passkey: WebAuthn request options for the flow, listing the account’s passkeys (F-X-1)',
+      tag: 'sign-in',
+      access: 'none',
+      body: FlowIdBody.optional(),
+      responses: { 200: { description: 'PublicKeyCredentialRequestOptionsJSON' }, 400: { description: 'INVALID_REQUEST: this sign-in offers no passkey' }, 410: { description: 'FLOW_EXPIRED' }, 429: { description: 'RATE_LIMITED' } },
+    },
+    async ({ body, meta, request }) => {
+      await limitPerIp(ctx, 'code', meta.ip, ctx.config.rateLimitCodePerMinute)
+      return passkeySecondFactorOptions(ctx, body?.flowId ?? cookies.read(request, 'flow'))
+    },
+  )
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/passkey',
+      summary: 'Step two with a passkey: the assertion, on the one lockout counter (F-X-1, F-LOGIN-4)',
+      tag: 'sign-in',
+      access: 'none',
+      body: PasskeySignInBody,
+      responses: {
+        200: { description: 'completed, with cs_session; amr pwd hwk (user) mfa', schema: FlowAnswer },
+        400: { description: 'INVALID_REQUEST: not a WebAuthn assertion' },
+        401: { description: 'CODE_INVALID: wrong challenge, origin, RP, signature or credential, a counter that went back, or no passkey in this sign-in' },
+        410: { description: 'FLOW_EXPIRED' },
+        423: { description: 'ACCOUNT_LOCKED' },
+        429: { description: 'RATE_LIMITED' },
+      },
+    },
+    async ({ body, meta, request, reply }) => {
+      await limitPerIp(ctx, 'code', meta.ip, ctx.config.rateLimitCodePerMinute)
+      const result = await passkeySecondFactor(ctx, { flowToken: body.flowId ?? cookies.read(request, 'flow'), response: body.response as never, rememberBrowser: body.rememberBrowser ?? false }, meta)
+      return render(reply, result)
+    },
+  )
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/passkey/discoverable/options',
+      summary: 'Sign in with a passkey alone: WebAuthn request options, user verification required',
+      tag: 'sign-in',
+      access: 'none',
+      responses: { 200: { description: 'PublicKeyCredentialRequestOptionsJSON' }, 429: { description: 'RATE_LIMITED' } },
+    },
+    async ({ meta }) => {
+      await limitPerIp(ctx, 'password', meta.ip, ctx.config.rateLimitPasswordPerMinute)
+      return discoverableOptions(ctx)
+    },
+  )
+  router.route(
+    {
+      method: 'POST',
+      url: '/api/v1/sign-in/passkey/discoverable',
+      summary: 'Sign in with a passkey alone (no user name): amr hwk user mfa; every refusal is CREDENTIALS_INVALID',
+      tag: 'sign-in',
+      access: 'none',
+      body: PasskeyDiscoverableBody,
+      responses: {
+        200: { description: 'completed, with cs_session', schema: FlowAnswer },
+        400: { description: 'INVALID_REQUEST: not a WebAuthn assertion' },
+        401: { description: 'CREDENTIALS_INVALID: as a wrong password, whatever the reason' },
+        429: { description: 'RATE_LIMITED' },
+      },
+    },
+    async ({ body, meta, reply }) => {
+      await limitPerIp(ctx, 'password', meta.ip, ctx.config.rateLimitPasswordPerMinute)
+      return render(reply, await discoverableSignIn(ctx, { response: body.response as never }, meta))
     },
   )
 
