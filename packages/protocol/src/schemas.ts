@@ -81,10 +81,17 @@ export const FlowIdBody = z.strictObject({ flowId: OpaqueToken.optional() })
 const Base64Url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
 const ClientExtensionResults = z.record(z.string(), z.unknown()).refine((value) => JSON.stringify(value).length <= 2048, 'too large')
 
-export const PasskeyRegistrationResponse = z.object({
+/** What every credential answer carries besides its `response`. */
+const CredentialFields = {
   id: Base64Url(1400).min(1),
   rawId: Base64Url(1400).min(1),
   type: z.literal('public-key'),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: ClientExtensionResults,
+}
+
+export const PasskeyRegistrationResponse = z.object({
+  ...CredentialFields,
   response: z.object({
     clientDataJSON: Base64Url(4096).min(1),
     attestationObject: Base64Url(12000).min(1),
@@ -93,22 +100,16 @@ export const PasskeyRegistrationResponse = z.object({
     publicKey: Base64Url(2000).optional(),
     publicKeyAlgorithm: z.number().int().optional(),
   }),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: ClientExtensionResults,
 })
 
 export const PasskeyAuthenticationResponse = z.object({
-  id: Base64Url(1400).min(1),
-  rawId: Base64Url(1400).min(1),
-  type: z.literal('public-key'),
+  ...CredentialFields,
   response: z.object({
     clientDataJSON: Base64Url(4096).min(1),
     authenticatorData: Base64Url(4096).min(1),
     signature: Base64Url(1400).min(1),
     userHandle: Base64Url(128).optional(),
   }),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: ClientExtensionResults,
 })
 
 /** `POST /api/v1/account/devices/passkey`: the name and the browser's registration response. */

@@ -203,8 +203,11 @@ export async function removeDevice(
     if (lastFactorRequired && remaining === 0 && !codesRemain) throw new CountersignError('LAST_FACTOR_REQUIRED')
     // Recovery codes never outlive the last real factor (F-X-2): they are a way back to a method.
     const voidedRecoveryCodes = remaining === 0 && !codesRemain ? await tx.store.recoveryCodes.removeAll(account.id) : 0
-    const otherMethod = hasVerifiedPhone(account) ? ('sms' as const) : null
-    await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(remaining === 0 && (account.preferredMethod === 'totp' || account.preferredMethod === null) ? { preferredMethod: otherMethod } : {}) })
+    // The method offered first goes with its last device (an app, the Authenticator, a passkey):
+    // the next one still set up takes its place.
+    const stillSetUp = availableMethods(await tx.store.devices.listActive(account.id), account)
+    const preferredGone = account.preferredMethod === null || !stillSetUp.includes(account.preferredMethod)
+    await tx.store.accounts.update(account.id, { factorsChangedAt: now, ...(preferredGone ? { preferredMethod: stillSetUp[0] ?? null } : {}) })
     await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
     const endedSessions = await tx.store.sessions.removeAllForAccount(account.id, input.keepSessionId)
     await recordEvent(tx.store, now, meta, { event: 'device.removed', organisationId: account.organisationId, accountId: account.id, actor: input.actor, details: { deviceId: device.id, kind: device.kind, name: device.name, endedSessions, ...(voidedRecoveryCodes > 0 ? { voidedRecoveryCodes } : {}) } })
