@@ -27,7 +27,7 @@ const key = new SoftAuthenticator()
 const registration = key.register({ challenge: 'cmVnaXN0ZXItY2hhbGxlbmdl', rp: { id: 'signin.example.org' }, user: { id: 'dXNlcg' } }, ORIGIN)
 // The public key as the server keeps it: from the registration, through the library.
 const { verifyRegistrationResponse } = await import('@simplewebauthn/server')
-const registered = await verifyRegistrationResponse({ response: registration, expectedChallenge: 'cmVnaXN0ZXItY2hhbGxlbmdl', expectedOrigin: ORIGIN, expectedRPID: 'signin.example.org' })
+const registered = await verifyRegistrationResponse({ response: registration, expectedChallenge: 'cmVnaXN0ZXItY2hhbGxlbmdl', expectedOrigin: ORIGIN, expectedRPID: 'signin.example.org', supportedAlgorithmIDs: [-8, -7, -257] })
 if (!registered.verified) throw new Error('registration did not verify')
 const credential = registered.registrationInfo.credential
 

@@ -29,6 +29,13 @@ import { completeSecondFactor, loadFlow, type SignInResult } from './sign-in.js'
 
 const CHALLENGE_MS = 5 * MINUTE_MS
 
+/**
+ * The COSE algorithms accepted: EdDSA, ES256 and RS256, what every passkey and security key offers.
+ * Named, so the library does not probe Node for the post-quantum ML-DSA ones (experimental in
+ * Node 24: each probe prints an ExperimentalWarning on the server's stderr).
+ */
+const ALGORITHMS = [-8, -7, -257]
+
 function relyingParty(ctx: Context) {
   const url = new URL(ctx.config.publicUrl)
   return { rpID: url.hostname, origin: url.origin }
@@ -69,6 +76,7 @@ export async function passkeyRegistrationOptions(ctx: Context, auth: Authenticat
     excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     extensions: { credProps: true },
+    supportedAlgorithmIDs: ALGORITHMS,
     timeout: CHALLENGE_MS,
   })
   await ctx.store.passkeys.addChallenge({ challenge: options.challenge, purpose: 'register', owner: auth.session.id, expiresAt: new Date(ctx.clock.now().getTime() + CHALLENGE_MS) })
@@ -92,7 +100,7 @@ export async function registerPasskey(ctx: Context, auth: Authenticated, input: 
   }
   const challenge = answeredChallenge(input.response.response.clientDataJSON)
   if (!challenge || !(await ctx.store.passkeys.consumeChallenge(challenge, 'register', auth.session.id, now))) throw await refuse('challenge_invalid')
-  const verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false }).catch(() => null)
+  const verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS }).catch(() => null)
   if (!verification?.verified) throw await refuse('registration_invalid')
   const { credential, credentialBackedUp } = verification.registrationInfo
   const discoverable = (input.response.clientExtensionResults as { credProps?: { rk?: unknown } }).credProps?.rk === true
