@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { injectTransport, TestAuthenticator } from '../../server/src/test-support/authenticator-device.js'
 import { CookieJar } from '../../server/src/test-support/harness.js'
+import { SoftAuthenticator } from '../../server/src/test-support/webauthn-authenticator.js'
 import { readQrCode, secretOf, signInWithPages, startWebApp, totpCode } from './support.js'
 
 const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
 mkdirSync(OUT, { recursive: true })
 
-const w = await startWebApp()
+// On localhost: WebAuthn refuses an IP address, and the pages offer passkeys only where they work.
+const w = await startWebApp({}, { localhost: true })
 const shot = async (page: Page, name: string) => {
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${OUT}${name}.png`, fullPage: true })
@@ -38,7 +40,7 @@ try {
   await desktop.getByLabel('User name').fill(bob.username)
   await shot(desktop, 'sign-in')
   await desktop.getByLabel('Password', { exact: true }).fill(bob.password)
-  await desktop.getByRole('button', { name: 'Sign in' }).click()
+  await desktop.getByRole('button', { name: 'Sign in', exact: true }).click()
   await desktop.getByLabel('Code from your authenticator app').waitFor()
   await shot(desktop, 'second-factor')
   await desktop.getByLabel('Code from your authenticator app').fill(totpCode(bob.secret, w.t.clock.now()))
@@ -63,7 +65,7 @@ try {
   await recovered.goto('/sign-in')
   await recovered.getByLabel('User name').fill(bob.username)
   await recovered.getByLabel('Password', { exact: true }).fill(bob.password)
-  await recovered.getByRole('button', { name: 'Sign in' }).click()
+  await recovered.getByRole('button', { name: 'Sign in', exact: true }).click()
   await recovered.getByRole('button', { name: 'Use another method' }).click()
   await recovered.getByRole('button', { name: 'Recovery code', exact: true }).click()
   await recovered.getByLabel('Recovery code', { exact: true }).fill(recoveryCode)
@@ -129,6 +131,29 @@ try {
   await waiting.locator('.push-number').waitFor()
   await waiting.screenshot({ path: `${OUT}sign-in-push.png`, fullPage: true })
   process.stdout.write('docs/screenshots/sign-in-push.png\n')
+
+  // F-X-1: the passkey among the ways to add a device, and the second step with a passkey (erin's
+  // registered through the API by an authenticator written in Node; the page only shows the button).
+  const erin = await withApp('erin')
+  const keys = await (await w.context()).newPage()
+  await signInWithPages(keys, erin, () => totpCode(erin.secret, w.t.clock.now()))
+  await keys.waitForURL(/\/account\/security$/)
+  const devices = keys.getByRole('region', { name: 'My devices' })
+  await devices.getByRole('button', { name: /^Passkey or security key/ }).waitFor()
+  await devices.screenshot({ path: `${OUT}passkey-choice.png` })
+  process.stdout.write('docs/screenshots/passkey-choice.png\n')
+  w.t.nextStep()
+  const erinsJar = (await w.t.signIn(erin.username, erin.password, erin.secret)).jar
+  const options = await w.t.browser(erinsJar, 'POST', '/api/v1/account/devices/passkey/options')
+  const registered = await w.t.browser(erinsJar, 'POST', '/api/v1/account/devices/passkey', { name: 'Work laptop', response: new SoftAuthenticator().register(options.json(), w.base) })
+  if (registered.statusCode !== 201) throw new Error(`passkey: ${registered.statusCode} ${registered.body}`)
+  w.t.nextStep()
+  const step = await (await w.context()).newPage()
+  await signInWithPages(step, erin)
+  await step.getByRole('button', { name: 'Use another method' }).click()
+  await step.getByRole('button', { name: 'Passkey', exact: true }).click()
+  await step.getByRole('button', { name: 'Use your passkey' }).waitFor()
+  await shot(step, 'sign-in-passkey')
 
   const phone = await (await w.context({ language: 'nl', mobile: true })).newPage()
   await phone.goto('/sign-in')

@@ -23,11 +23,12 @@ export interface WebApp {
 
 /**
  * The server of the test harness (fresh SQLite, hand-moved clock, light argon2) listening on a
- * loopback port with that origin as its public URL, and one Chromium for the file.
+ * loopback port with that origin as its public URL, and one Chromium for the file. `localhost`:
+ * the origin is `http://localhost:PORT` (WebAuthn refuses an IP address as relying party).
  */
-export async function startWebApp(env: Record<string, string> = {}): Promise<WebApp> {
+export async function startWebApp(env: Record<string, string> = {}, options: { localhost?: boolean } = {}): Promise<WebApp> {
   const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
+  const base = `http://${options.localhost ? 'localhost' : '127.0.0.1'}:${port}`
   // COUNTERSIGN_WEB_DIR lets parallel work build the UI to a folder of its own.
   const webDir = process.env.COUNTERSIGN_WEB_DIR
   const t = await startTestApp({ COUNTERSIGN_PUBLIC_URL: base, ...(webDir ? { COUNTERSIGN_WEB_DIR: webDir } : {}), ...env })

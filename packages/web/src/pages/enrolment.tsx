@@ -3,15 +3,20 @@ import { useLocation } from 'preact-iso'
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
 import { AuthenticatorSetup } from '../components/authenticator-setup'
+import { PasskeySetup } from '../components/passkey-setup'
 import { Layout, useSignOut } from '../components/layout'
 import { PhoneSetup } from '../components/phone-setup'
 import { TotpSetup } from '../components/totp-setup'
 import { Button, Dialog, Loading, Notice } from '../components/ui'
 import { methodLabel, useT } from '../i18n'
+import { passkeysSupported } from '../passkey'
 import { useSession } from '../session'
 
-/** Methods a user can set up from this dialog today; `push` is the Countersign Authenticator (F-PUSH-1). */
-const ENROLABLE: MethodKind[] = ['push', 'totp']
+/**
+ * Methods a user can set up from this dialog; `push` is the Countersign Authenticator (F-PUSH-1),
+ * `passkey` a passkey or security key (F-X-1), only in a browser that can make one.
+ */
+const ENROLABLE: MethodKind[] = ['push', 'totp', ...(passkeysSupported() ? (['passkey'] as const) : [])]
 
 /**
  * Forced enrolment (F-LOGIN-5, F-POL-4): a modal the user cannot dismiss; the only ways out are
@@ -66,7 +71,7 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
             <legend>{t('enrolment.choose')}</legend>
             {allowed.map((m) => (
               <button key={m} type="button" class="choice" onClick={() => setMethod(m)}>
-                {m === 'push' ? t('authenticator.choice') : t(methodLabel(m))}
+                {m === 'push' ? t('authenticator.choice') : m === 'passkey' ? t('passkey.choice') : t(methodLabel(m))}
               </button>
             ))}
             {phone ? (
@@ -84,6 +89,11 @@ export function EnrolmentDialog(props: { returnTo?: string; reason?: string | un
           <>
             <h3>{t('authenticator.title')}</h3>
             <AuthenticatorSetup confirmPairing onLinked={() => void done()} />
+          </>
+        ) : method === 'passkey' ? (
+          <>
+            <h3>{t('passkey.choice')}</h3>
+            <PasskeySetup onLinked={() => void done()} />
           </>
         ) : (
           <>

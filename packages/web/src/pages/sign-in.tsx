@@ -7,7 +7,9 @@ import { Button, Checkbox, ErrorNotice, Field, Notice, useAction } from '../comp
 import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
 import { safeReturnPath, useSession } from '../session'
 import { FEW_RECOVERY_CODES } from './account/types'
+import { passkeysSupported } from '../passkey'
 import { EnrolmentDialog } from './enrolment'
+import { PasskeyStep, PasswordlessSignIn } from './sign-in-passkey'
 import { PushApproval } from './sign-in-push'
 
 /** Methods this page can finish with a typed code. */
@@ -154,25 +156,31 @@ function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string 
   }
 
   return (
-    <form class="card" onSubmit={submit}>
-      <h1>{t('signIn.title')}</h1>
-      <p class="lead">{t('signIn.lead')}</p>
-      {props.notice && !action.error ? <Notice kind="info">{props.notice}</Notice> : null}
-      <ErrorNotice error={action.error} />
-      <Field label={t('signIn.username')} name="username" autocomplete="username" autocapitalize="none" spellcheck={false} required maxLength={64} value={username} onValue={setUsername} autoFocus />
-      <Field label={t('signIn.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} value={password} onValue={setPassword} />
-      <Button type="submit" busy={action.busy}>
-        {action.busy ? t('signIn.busy') : t('signIn.submit')}
-      </Button>
-    </form>
+    <div class="card">
+      <form onSubmit={submit}>
+        <h1>{t('signIn.title')}</h1>
+        <p class="lead">{t('signIn.lead')}</p>
+        {props.notice && !action.error ? <Notice kind="info">{props.notice}</Notice> : null}
+        <ErrorNotice error={action.error} />
+        <Field label={t('signIn.username')} name="username" autocomplete="username" autocapitalize="none" spellcheck={false} required maxLength={64} value={username} onValue={setUsername} autoFocus />
+        <Field label={t('signIn.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} value={password} onValue={setPassword} />
+        <Button type="submit" busy={action.busy}>
+          {action.busy ? t('signIn.busy') : t('signIn.submit')}
+        </Button>
+      </form>
+      {/* F-X-1: a passkey alone; an application that asks for a second factor gets one (amr mfa) too. */}
+      {passkeysSupported() ? <PasswordlessSignIn onDone={props.onDone} onStart={() => action.setError(null)} /> : null}
+    </div>
   )
 }
 
 function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void; onRestart(message: string): void }) {
   const t = useT()
   const { language } = useLanguage()
-  const offered = props.flow.methods ?? []
-  const [method, setMethod] = useState<MethodKind>(props.flow.preferredMethod ?? offered[0] ?? 'totp')
+  // A browser that cannot use passkeys is not offered them (F-X-1).
+  const offered = (props.flow.methods ?? []).filter((m) => m !== 'passkey' || passkeysSupported())
+  const preferred = props.flow.preferredMethod && offered.includes(props.flow.preferredMethod) ? props.flow.preferredMethod : undefined
+  const [method, setMethod] = useState<MethodKind>(preferred ?? offered[0] ?? 'totp')
   const [choosing, setChoosing] = useState(false)
   // A new key starts a new push when "Approve on your phone" is chosen again (F-PUSH-2).
   const [pushKey, setPushKey] = useState(0)
@@ -185,7 +193,7 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
   const days = props.flow.rememberBrowserDays ?? 0
   const others = offered.filter((m) => m !== method)
   // F-LOGIN-2: the preferred method first in the list too.
-  const ordered = [...offered].sort((a, b) => Number(b === props.flow.preferredMethod) - Number(a === props.flow.preferredMethod))
+  const ordered = [...offered].sort((a, b) => Number(b === preferred) - Number(a === preferred))
   const busy = action.busy
 
   /** The failure in this page's words; an expired flow starts again, a wrong code is cleared. */
@@ -264,6 +272,8 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
           }}
           onRestart={props.onRestart}
         />
+      ) : method === 'passkey' ? (
+        <PasskeyStep rememberBrowserDays={days} remember={remember} onRemember={setRemember} locked={locked} onDone={props.onDone} explain={explain} />
       ) : usesCode ? (
         <>
           {method === 'sms' || method === 'email' ? (

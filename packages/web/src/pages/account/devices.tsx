@@ -2,20 +2,24 @@ import type { Device } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
 import { AuthenticatorSetup } from '../../components/authenticator-setup'
+import { PasskeySetup } from '../../components/passkey-setup'
 import { TotpSetup } from '../../components/totp-setup'
 import { Button, Card, CloseButton, Dialog, ErrorNotice, Field, Notice, useAction } from '../../components/ui'
 import { formatDateTime, useLanguage, useT, type MessageId } from '../../i18n'
+import { passkeysSupported } from '../../passkey'
 import { useReauthentication } from './reauthenticate'
 import { canLinkApp, type SecurityOverview } from './types'
 
-/** The two ways to add a device (F-DEV-2): our app with push approval, or any other app. */
-type AddKind = 'authenticator' | 'totp'
+/** The ways to add a device (F-DEV-2): our app with push approval, any other app, or a passkey (F-X-1). */
+type AddKind = 'authenticator' | 'totp' | 'passkey'
 
 /**
  * "My devices" (F-DEV-1, F-DEV-2): name, kind, linked on, last used; rename inline; remove with
  * the X icon and a confirmation. Adding offers the Countersign Authenticator (F-PUSH-1: linked by
  * the app's "Login", and the dialog says so by itself) and another app ("Time-based
- * One-Time-Password from app", F-TOTP-1…4: listed only once its code is confirmed).
+ * One-Time-Password from app", F-TOTP-1…4: listed only once its code is confirmed), and a passkey
+ * or security key (F-X-1: the browser's prompt; offered only where the organisation allows passkeys
+ * and the browser can make one).
  */
 export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Promise<void>; adding: boolean; onAdding(adding: boolean): void }) {
   const t = useT()
@@ -28,7 +32,8 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
   const atLimit = overview.devices.length >= overview.deviceLimit
   const linkAllowed = canLinkApp(overview)
   const pushAllowed = overview.allowedMethods.length === 0 || overview.allowedMethods.includes('push')
-  const kinds: AddKind[] = [...(pushAllowed ? (['authenticator'] as const) : []), ...(linkAllowed ? (['totp'] as const) : [])]
+  const passkeyAllowed = (overview.allowedMethods.length === 0 || overview.allowedMethods.includes('passkey')) && passkeysSupported()
+  const kinds: AddKind[] = [...(pushAllowed ? (['authenticator'] as const) : []), ...(linkAllowed ? (['totp'] as const) : []), ...(passkeyAllowed ? (['passkey'] as const) : [])]
   // "Link an authenticator app" (two-step verification card) opens the dialog without a choice yet.
   const adding = props.adding ? (kind ?? (kinds.length === 1 ? kinds[0]! : null)) : null
 
@@ -83,7 +88,7 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
 
       {props.adding && adding === null ? (
         <Dialog title={t('authenticator.add.title')} wide onClose={closeAdding}>
-          <p>{t('authenticator.add.lead')}</p>
+          <p>{kinds.includes('passkey') ? t('enrolment.choose') : t('authenticator.add.lead')}</p>
           <AddChoices kinds={kinds} onChoose={add} />
         </Dialog>
       ) : null}
@@ -128,16 +133,30 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
         </Dialog>
       ) : null}
 
+      {adding === 'passkey' ? (
+        <Dialog title={t('passkey.title')} wide onClose={closeAdding}>
+          <PasskeySetup
+            onLinked={async (device) => {
+              closeAdding()
+              await props.onChanged()
+              setDone(t('passkey.linked', { name: device.name }))
+            }}
+            onCancel={closeAdding}
+            onError={handle}
+          />
+        </Dialog>
+      ) : null}
+
       {removing ? (
         <RemoveDialog
           device={removing}
           overview={overview}
           onClose={() => setRemoving(null)}
           onRemoved={async () => {
-            const name = removing.name
+            const { name, kind } = removing
             setRemoving(null)
             await props.onChanged()
-            setDone(t('account.devices.removed', { name }))
+            setDone(t(kind === 'passkey' ? 'account.devices.removed.passkey' : 'account.devices.removed', { name }))
           }}
         />
       ) : null}
@@ -148,16 +167,45 @@ export function DevicesCard(props: { overview: SecurityOverview; onChanged(): Pr
 /** The ways to add a device the organisation allows, Countersign Authenticator first. */
 function AddChoices(props: { kinds: AddKind[]; onChoose(kind: AddKind): void }) {
   const t = useT()
-  const both = props.kinds.length > 1
+  // Beside our app, "another app" says how it differs; alone, how it works.
+  const withAuthenticator = props.kinds.includes('authenticator')
+  const text = (kind: AddKind): [MessageId, MessageId] =>
+    kind === 'authenticator'
+      ? ['authenticator.choice', 'authenticator.choice.hint']
+      : kind === 'passkey'
+        ? ['passkey.choice', 'passkey.choice.hint']
+        : ['totp.title', withAuthenticator ? 'otherApp.choice.hint' : 'account.devices.add.totpHint']
   return (
     <div class="add-choices">
       {props.kinds.map((kind) => (
         <button key={kind} type="button" class="choice add-option" onClick={() => props.onChoose(kind)}>
-          <span class="choice-title">{kind === 'authenticator' ? t('authenticator.choice') : t('totp.title')}</span>
-          <span class="choice-hint">{kind === 'authenticator' ? t('authenticator.choice.hint') : both ? t('otherApp.choice.hint') : t('account.devices.add.totpHint')}</span>
+          <span class="choice-title">
+            <DeviceIcon kind={kind === 'passkey' ? 'passkey' : 'totp'} />
+            {t(text(kind)[0])}
+          </span>
+          <span class="choice-hint">{t(text(kind)[1])}</span>
         </button>
       ))}
     </div>
+  )
+}
+
+/** A phone for apps, a key for passkeys and security keys (decoration: the words say it too). */
+export function DeviceIcon(props: { kind: Device['kind'] }) {
+  return (
+    <svg class="device-icon" viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
+      {props.kind === 'passkey' ? (
+        <g fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round">
+          <circle cx="6.5" cy="10" r="3.5" />
+          <path d="M10 10h8M15 10v3M18 10v2.5" />
+        </g>
+      ) : (
+        <g fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round">
+          <rect x="5" y="2" width="10" height="16" rx="2" />
+          <path d="M9 15h2" />
+        </g>
+      )}
+    </svg>
   )
 }
 
@@ -216,6 +264,7 @@ function DeviceItem(props: { device: Device; onRenamed(name: string): Promise<vo
         <div class="item-row">
           <div class="item-main">
             <p class="item-title">
+              <DeviceIcon kind={device.kind} />
               <strong>{device.name}</strong> <span class="badge">{t(`deviceKind.${device.kind}` as MessageId)}</span>
             </p>
             <dl class="facts">
@@ -266,7 +315,7 @@ function RemoveDialog(props: { device: Device; overview: SecurityOverview; onClo
 
   return (
     <Dialog title={t('account.devices.remove.title', { name: props.device.name })} onClose={props.onClose}>
-      <p>{t('account.devices.remove.body')}</p>
+      <p>{props.device.kind === 'passkey' ? t('account.devices.remove.body.passkey') : t('account.devices.remove.body')}</p>
       {last && !props.overview.policy.required ? <p>{t('account.devices.remove.lastOptional')}</p> : null}
       {lastFactor ? (
         <Notice kind="error">

@@ -3,8 +3,10 @@ import { createContext, type ComponentChildren } from 'preact'
 import { useContext, useRef, useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
 import { useCountdown } from '../../components/phone-setup'
-import { Button, Dialog, ErrorNotice, Field, Notice, useAction } from '../../components/ui'
+import { Button, Dialog, Field, Notice, useAction } from '../../components/ui'
+import { PasskeyNotice } from '../../components/passkey-setup'
 import { formatDateTime, methodLabel, useLanguage, useT, type MessageId } from '../../i18n'
+import { CalmMessage, getAssertion, passkeysSupported, promptProblem } from '../../passkey'
 
 export function needsReauthentication(error: unknown): boolean {
   return error instanceof ApiError && error.code === 'REAUTHENTICATION_REQUIRED'
@@ -83,10 +85,11 @@ interface SentCode {
   channel?: 'sms' | 'email'
 }
 
-type DialogMethod = 'totp' | 'sms' | 'email'
-const DIALOG_METHODS: readonly MethodKind[] = ['totp', 'sms', 'email']
+type CodeMethod = 'totp' | 'sms' | 'email'
+type DialogMethod = CodeMethod | 'passkey'
+const DIALOG_METHODS: readonly MethodKind[] = ['totp', 'sms', 'email', 'passkey']
 
-const TEXT: Record<DialogMethod, { lead: MessageId; code: MessageId; wrongCode: MessageId }> = {
+const TEXT: Record<CodeMethod, { lead: MessageId; code: MessageId; wrongCode: MessageId }> = {
   totp: { lead: 'account.reauth.leadWithCode', code: 'account.reauth.code', wrongCode: 'account.reauth.wrongCode' },
   sms: { lead: 'account.reauth.leadWithSms', code: 'account.reauth.code.sms', wrongCode: 'account.reauth.wrongSentCode' },
   email: { lead: 'account.reauth.leadWithEmail', code: 'account.reauth.code.email', wrongCode: 'account.reauth.wrongSentCode' },
@@ -94,13 +97,14 @@ const TEXT: Record<DialogMethod, { lead: MessageId; code: MessageId; wrongCode: 
 
 /**
  * "Confirm it is you" (reauthenticate.ts): the password, and a second factor when the account has
- * one — the app's code, or for SMS and e-mail "Send me a code" and then the code from the message.
+ * one — the app's code, for SMS and e-mail "Send me a code" and then the code from the message, or
+ * the browser's prompt for a passkey (F-X-1; only in a browser that can use one).
  * What was typed stays through network errors and 5xx; a wrong password or code is cleared.
  */
 function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; onDone(): void; onCancel(): void }) {
   const t = useT()
   const { language } = useLanguage()
-  const offered = props.methods.filter((m): m is DialogMethod => DIALOG_METHODS.includes(m))
+  const offered = props.methods.filter((m): m is DialogMethod => DIALOG_METHODS.includes(m) && (m !== 'passkey' || passkeysSupported()))
   const [method, setMethod] = useState<DialogMethod | null>(offered[0] ?? null)
   const [choosing, setChoosing] = useState(false)
   const [password, setPassword] = useState('')
@@ -121,7 +125,8 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
       form.current?.querySelector<HTMLInputElement>('input[type=password]')?.focus()
       return t('account.reauth.wrongPassword')
     }
-    if (caught.code === 'CODE_INVALID' && method) {
+    if (caught.code === 'CODE_INVALID' && method === 'passkey') return t('account.reauth.passkeyRefused')
+    if (caught.code === 'CODE_INVALID' && method && method !== 'passkey') {
       setCode('')
       form.current?.querySelector<HTMLInputElement>('input[autocomplete=one-time-code]')?.focus()
       return t(TEXT[method].wrongCode)
@@ -141,6 +146,7 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
   function submit(event: Event) {
     event.preventDefault()
     if (byMessage && !sent) return sendCode()
+    if (method === 'passkey') return confirmWithPasskey()
     void action.run(async () => {
       await api('POST', '/api/v1/account/reauthenticate', {
         password,
@@ -148,6 +154,23 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
       })
       props.onDone()
     }, explain)
+  }
+
+  /** The password and the browser's prompt; a closed prompt keeps the password for another try. */
+  function confirmWithPasskey() {
+    void action.run(
+      async () => {
+        const passkey = await getAssertion('/api/v1/account/reauthenticate/passkey/options')
+        await api('POST', '/api/v1/account/reauthenticate', { password, method: 'passkey', passkey })
+        props.onDone()
+      },
+      (caught) => {
+        const problem = promptProblem(caught)
+        if (problem === 'cancelled') return new CalmMessage(t('account.reauth.passkeyCancelled'))
+        if (problem) return t('account.reauth.passkeyFailed')
+        return explain(caught)
+      },
+    )
   }
 
   function choose(next: DialogMethod) {
@@ -161,8 +184,8 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
   return (
     <Dialog title={t('account.reauth.title')} onClose={props.onCancel}>
       <form ref={form} onSubmit={submit}>
-        <p>{method ? t(TEXT[method].lead) : t('account.reauth.lead')}</p>
-        <ErrorNotice error={action.error} />
+        <p>{method === 'passkey' ? t('account.reauth.leadWithPasskey') : method ? t(TEXT[method].lead) : t('account.reauth.lead')}</p>
+        <PasskeyNotice error={action.error} />
         <input type="text" name="username" autocomplete="username" value={props.username} hidden readOnly aria-hidden="true" tabIndex={-1} />
         <Field label={t('account.reauth.password')} name="password" type="password" autocomplete="current-password" required maxLength={1024} autoFocus value={password} onValue={setPassword} />
         {choosing ? (
@@ -176,7 +199,7 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
           </fieldset>
         ) : null}
         {!choosing && sent ? <Notice kind="info">{t('account.reauth.sent', { sentTo: sent.sentTo, time: formatDateTime(language, sent.expiresAt) })}</Notice> : null}
-        {!choosing && method && codeField ? (
+        {!choosing && method && method !== 'passkey' && codeField ? (
           <Field
             label={t(TEXT[sent?.channel ?? method].code)}
             hint={method === 'totp' ? t('account.reauth.code.hint') : undefined}
@@ -199,7 +222,7 @@ function ReauthenticateDialog(props: { username: string; methods: MethodKind[]; 
               </Button>
             ) : (
               <Button type="submit" busy={action.busy}>
-                {t('account.reauth.submit')}
+                {method === 'passkey' ? t('account.reauth.withPasskey') : t('account.reauth.submit')}
               </Button>
             )}
             {byMessage && sent ? (
