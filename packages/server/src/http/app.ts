@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
 import { CountersignError } from '../domain/errors.js'
 import { bytesEqual, sha256 } from '../domain/clock.js'
 import { parseToken, secretMatches } from '../domain/tokens.js'
@@ -84,6 +85,20 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     // Router-level errors (a malformed percent-encoding, an over-long parameter) are answered
     // before any hook runs: give them the catalogue's shape and the security headers too.
+    // Errors of Node's HTTP parser (oversized headers, a malformed request line) are answered on
+    // the socket, below the router: in the catalogue's shape with the security headers as well.
+    clientErrorHandler(error, socket) {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return
+      const overflow = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+      const code = overflow ? 'HEADERS_TOO_LARGE' : 'INVALID_REQUEST'
+      const { status, message } = errorResponses[code]
+      const body = JSON.stringify({ error: { code, message: translate('en', message) } })
+      const headers = Object.entries({ ...FALLBACK_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' })
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\r\n')
+      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n\r\n${body}`)
+      socket.destroy()
+    },
     frameworkErrors(error, request, rawReply) {
       const reply = rawReply as unknown as FastifyReply
       for (const [name, value] of Object.entries(FALLBACK_HEADERS)) reply.header(name, value)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { connect } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { ADMIN_TOKEN, CookieJar, countVerifications, ORIGIN, startTestApp, totpCode, type TestApp } from '../test-support/harness.js'
 
@@ -155,7 +156,7 @@ describe('bad input (IV-01…IV-09)', () => {
     assert.equal(verifications.count, before, 'no argon2 run for oversize input')
   })
 
-  it('IV-03: a 64 KB header over a real socket is refused with a 4xx (Node\'s header limit) and the server keeps answering', async () => {
+  it('IV-03 IV-10: what Node\'s HTTP parser refuses (a 64 KB header: 431; a malformed request line: 400) is answered in the catalogue\'s shape with the security headers, and the server keeps answering', async () => {
     const own = await startTestApp()
     try {
       await own.app.listen({ host: '127.0.0.1', port: 0 })
@@ -163,10 +164,45 @@ describe('bad input (IV-01…IV-09)', () => {
       assert.ok(address && typeof address === 'object')
       const base = `http://127.0.0.1:${address.port}`
       const big = await fetch(`${base}/api/v1/session`, { headers: { cookie: `cs_session=${'a'.repeat(64 * 1024)}` } })
-      assert.ok(big.status === 431 || big.status === 400, `status ${big.status}`)
+      assert.equal(big.status, 431)
+      assert.equal(big.headers.get('x-content-type-options'), 'nosniff')
+      assert.match(big.headers.get('content-security-policy') ?? '', /default-src 'none'|default-src 'self'/)
+      const body = (await big.json()) as { error: { code: string; message: string } }
+      assert.equal(body.error.code, 'HEADERS_TOO_LARGE')
+      assert.ok(body.error.message.length > 0)
+      // A request line no parser accepts, over a raw socket.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(address.port, '127.0.0.1', () => socket.write('GET /\u0000 HTTP/1.1\r\nHost: x\r\n\r\n'))
+        let text = ''
+        socket.on('data', (chunk) => (text += chunk))
+        socket.on('close', () => resolve(text))
+        socket.on('error', reject)
+      })
+      assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/)
+      assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'INVALID_REQUEST')
       assert.equal((await fetch(`${base}/healthz`)).status, 200)
     } finally {
       await own.close()
+    }
+  })
+
+  it('IV-10: HEAD on an event stream gets the headers a GET would and ends at once (an open stream per HEAD would tie up connections)', async () => {
+    const user = await enrolledUser()
+    const { jar } = await startFlow(user)
+    const address = await t.app.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const head = await fetch(`${address}/api/v1/sign-in/events`, { method: 'HEAD', headers: { cookie: jar.header() }, signal: AbortSignal.timeout(5000) })
+      assert.equal(head.status, 200)
+      assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/)
+      assert.equal(await head.text(), '')
+      // GET still streams: its first bytes arrive and the stream stays open until the client leaves.
+      const controller = new AbortController()
+      const get = await fetch(`${address}/api/v1/sign-in/events`, { headers: { cookie: jar.header() }, signal: controller.signal })
+      const first = await get.body!.getReader().read()
+      assert.match(new TextDecoder().decode(first.value), /^retry: 3000/)
+      controller.abort()
+    } finally {
+      await t.app.server.close()
     }
   })
 

@@ -49,7 +49,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
     'x-accel-buffering': 'no',
     connection: 'keep-alive',
   })
-  raw.write('retry: 3000\n\n')
+  if (request.method !== 'HEAD') raw.write('retry: 3000\n\n')
   const cleanups: Array<() => void> = []
   let closed = false
   let checking: Promise<void> | null = null
@@ -66,6 +66,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
       raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     },
     watch(run, everyMs) {
+      if (closed) return
       check = run
       timers.push(setInterval(() => stream.wake(), everyMs))
       stream.wake()
@@ -106,6 +107,12 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
       }
       raw.end()
     },
+  }
+  // HEAD: the headers a GET would get, and the end: a stream held open for a HEAD would be a free
+  // way to tie up connections (the fuzz of issue 22 found it).
+  if (request.method === 'HEAD') {
+    stream.close()
+    return stream
   }
   streams.add(stream)
   // The response's `close` (not the request's: that fires once the request is read) = the client left.
