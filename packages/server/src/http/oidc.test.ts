@@ -156,6 +156,21 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     assert.ok((stronger.claims()!.amr as string[]).includes('otp'))
   })
 
+  test('F-INT-1: an essential acr claim with the value mfa (the claims parameter) asks for a second factor like acr_values=mfa', async () => {
+    const user = await t.enrolledUser(org.id)
+    await t.admin('PATCH', `/api/v1/admin/users/${user.id}`, { twoFactor: 'exempt' })
+    const browser = new Browser(base)
+    await authorize(browser, { ...user }, {})
+    const essential = await authorize(browser, user, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'mfa' } } }) })
+    assert.equal(essential.signInPage.pathname, '/sign-in', 'a password-only session is not enough')
+    assert.equal(essential.signInPage.searchParams.get('mfa'), '1')
+    const tokens = await client.authorizationCodeGrant(config, new URL(essential.callback), { pkceCodeVerifier: essential.verifier, expectedState: essential.state })
+    assert.equal(tokens.claims()!.acr, 'mfa')
+    assert.ok((tokens.claims()!.amr as string[]).includes('mfa'))
+    const discovery = (await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json()) as { claims_parameter_supported: boolean }
+    assert.equal(discovery.claims_parameter_supported, true)
+  })
+
   test('F-INT-1: a valid Countersign session signs in without asking; prompt=login asks again', async () => {
     const user = await t.enrolledUser(org.id)
     const browser = new Browser(base)

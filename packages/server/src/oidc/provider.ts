@@ -106,6 +106,9 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
     rotateRefreshToken: true,
     features: {
       devInteractions: { enabled: false },
+      // The `claims` parameter (OIDC Core 5.5): an essential `acr` claim with the value `mfa` asks
+      // for a second factor as `acr_values=mfa` does (docs/oidc.md).
+      claimsParameter: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
