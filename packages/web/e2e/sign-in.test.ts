@@ -171,6 +171,9 @@ describe('Sign-in pages (F-LOGIN)', () => {
     const user = await w.t.enrolledUser(org.id)
     const page = await (await w.context()).newPage()
     await signInWithPages(page, user)
+    // The flow must exist before the clock moves: under load the password step could otherwise
+    // reach the server after the jump, and its flow would not be old at all (the flake CI met).
+    await page.getByLabel('Code from your authenticator app').waitFor()
     w.t.clock.advance(11 * 60_000)
     await page.getByLabel('Code from your authenticator app').fill(totpCode(user.secret, w.t.clock.now()))
     await page.getByRole('button', { name: 'Verify' }).click()
