@@ -1,11 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server'
+import type { AuthenticationResponseJSON, RegistrationResponseJSON, VerifiedAuthenticationResponse } from '@simplewebauthn/server'
 import { MINUTE_MS } from '../domain/clock.js'
 import { CountersignError } from '../domain/errors.js'
 import { amrFor } from '../domain/sign-in/sign-in-flow.js'
@@ -28,6 +21,13 @@ import { completeSecondFactor, loadFlow, type SignInResult } from './sign-in.js'
  */
 
 const CHALLENGE_MS = 5 * MINUTE_MS
+
+/**
+ * @simplewebauthn/server with its certificate parsers is ~10 MiB of heap: it loads at the first
+ * passkey request (as oidc-provider does), so a server whose users have no passkey never holds it.
+ */
+let loading: Promise<typeof import('@simplewebauthn/server')> | null = null
+const webauthn = () => (loading ??= import('@simplewebauthn/server'))
 
 /**
  * The COSE algorithms accepted: EdDSA, ES256 and RS256, what every passkey and security key offers.
@@ -67,6 +67,7 @@ export async function passkeyRegistrationOptions(ctx: Context, auth: Authenticat
   if ((await ctx.store.devices.countActive(account.id)) >= limit) throw new CountersignError('DEVICE_LIMIT_REACHED', { details: { limit } })
   const { rpID } = relyingParty(ctx)
   const existing = await ctx.store.passkeys.listForAccount(account.id)
+  const { generateRegistrationOptions } = await webauthn()
   const options = await generateRegistrationOptions({
     rpName: organisation?.name ?? 'Countersign',
     rpID,
@@ -100,6 +101,7 @@ export async function registerPasskey(ctx: Context, auth: Authenticated, input: 
   }
   const challenge = answeredChallenge(input.response.response.clientDataJSON)
   if (!challenge || !(await ctx.store.passkeys.consumeChallenge(challenge, 'register', auth.session.id, now))) throw await refuse('challenge_invalid')
+  const { verifyRegistrationResponse } = await webauthn()
   const verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS }).catch(() => null)
   if (!verification?.verified) throw await refuse('registration_invalid')
   const { credential, credentialBackedUp } = verification.registrationInfo
@@ -156,7 +158,8 @@ export async function checkAssertion(
   if (!publicKey) return { ok: false, reason: 'unknown_credential' }
   const userHandle = input.response.response.userHandle
   if (userHandle !== undefined && Buffer.from(userHandle, 'base64url').toString('utf8') !== input.account.id) return { ok: false, reason: 'unknown_credential' }
-  let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+  const { verifyAuthenticationResponse } = await webauthn()
+  let verification: VerifiedAuthenticationResponse
   try {
     verification = await verifyAuthenticationResponse({
       response: input.response,
@@ -194,6 +197,7 @@ export async function passkeySecondFactorOptions(ctx: Context, flowToken: string
   if (!flow.methods.includes('passkey')) throw new CountersignError('INVALID_REQUEST', { field: 'method', detail: 'this sign-in does not offer a passkey' })
   const { rpID } = relyingParty(ctx)
   const credentials = await ctx.store.passkeys.listForAccount(flow.accountId)
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({ rpID, allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })), userVerification: 'preferred', timeout: CHALLENGE_MS })
   const expiresAt = new Date(Math.min(ctx.clock.now().getTime() + CHALLENGE_MS, flow.expiresAt.getTime()))
   await ctx.store.passkeys.addChallenge({ challenge: options.challenge, purpose: 'second_factor', owner: flow.id, expiresAt })
@@ -242,6 +246,7 @@ export async function reauthenticationPasskeyOptions(ctx: Context, auth: Authent
   const credentials = await ctx.store.passkeys.listForAccount(auth.account.id)
   if (credentials.length === 0 || auth.session.restrictedToEnrolment) throw new CountersignError('INVALID_REQUEST', { field: 'method', detail: 'no passkey to confirm with' })
   const { rpID } = relyingParty(ctx)
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({ rpID, allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })), userVerification: 'preferred', timeout: CHALLENGE_MS })
   // Sessions and flows have distinct random ids: a session's challenge never answers a flow.
   await ctx.store.passkeys.addChallenge({ challenge: options.challenge, purpose: 'second_factor', owner: auth.session.id, expiresAt: new Date(ctx.clock.now().getTime() + CHALLENGE_MS) })
@@ -251,6 +256,7 @@ export async function reauthenticationPasskeyOptions(ctx: Context, auth: Authent
 /** Request options for signing in with a passkey alone: no credentials listed, user verification required. */
 export async function discoverableOptions(ctx: Context) {
   const { rpID } = relyingParty(ctx)
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({ rpID, userVerification: 'required', timeout: CHALLENGE_MS })
   await ctx.store.passkeys.addChallenge({ challenge: options.challenge, purpose: 'discoverable', owner: null, expiresAt: new Date(ctx.clock.now().getTime() + CHALLENGE_MS) })
   return options
