@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Migration } from 'kysely/migration'
+import { sqlMigration } from './sql-migration.js'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 
 /**
@@ -120,25 +121,19 @@ export class KyselyDeliveryQueueStore implements DeliveryQueueStore {
  * must not need a table rebuild (SQLite cannot alter a CHECK).
  */
 export function deliveryQueueMigration(dialect: 'sqlite' | 'postgres'): Migration {
-  const [big, strict] = dialect === 'sqlite' ? ['INTEGER', ' STRICT'] : ['BIGINT', '']
-  return {
-    async up(db: Kysely<unknown>) {
-      const statements = [
-        `CREATE TABLE pending_deliveries (
-          id TEXT PRIMARY KEY,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          code_id TEXT NOT NULL,
-          purpose TEXT NOT NULL,
-          channel TEXT NOT NULL CHECK (channel IN ('sms','email')),
-          sealed_message TEXT NOT NULL,
-          attempts INTEGER NOT NULL,
-          created_at ${big} NOT NULL,
-          lease_until ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX pending_deliveries_lease ON pending_deliveries(lease_until)`,
-        `CREATE INDEX pending_deliveries_account ON pending_deliveries(account_id)`,
-      ]
-      for (const statement of statements) await sql.raw(statement).execute(db)
-    },
-  }
+  return sqlMigration(dialect, ({ big, strict }) => [
+    `CREATE TABLE pending_deliveries (
+      id TEXT PRIMARY KEY,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      code_id TEXT NOT NULL,
+      purpose TEXT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN ('sms','email')),
+      sealed_message TEXT NOT NULL,
+      attempts INTEGER NOT NULL,
+      created_at ${big} NOT NULL,
+      lease_until ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX pending_deliveries_lease ON pending_deliveries(lease_until)`,
+    `CREATE INDEX pending_deliveries_account ON pending_deliveries(account_id)`,
+  ])
 }

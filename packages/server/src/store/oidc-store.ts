@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Migration } from 'kysely/migration'
+import { sqlMigration } from './sql-migration.js'
 
 /**
  * What the OpenID Connect provider keeps (issue 7): clients registered per organisation, the
@@ -203,41 +204,35 @@ export class KyselyOidcStore implements OidcStore {
 
 /** Migration `0003-oidc`, in each dialect's types. */
 export function oidcMigration(dialect: 'sqlite' | 'postgres'): Migration {
-  const [big, strict] = dialect === 'sqlite' ? ['INTEGER', ' STRICT'] : ['BIGINT', '']
-  return {
-    async up(db: Kysely<unknown>) {
-      const statements = [
-        `CREATE TABLE oidc_clients (
-          id TEXT PRIMARY KEY,
-          organisation_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
-          name TEXT NOT NULL,
-          sealed_secret TEXT,
-          redirect_uris TEXT NOT NULL,
-          post_logout_redirect_uris TEXT NOT NULL,
-          created_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX oidc_clients_organisation ON oidc_clients(organisation_id)`,
-        `CREATE TABLE oidc_keys (
-          kid TEXT PRIMARY KEY,
-          sealed_jwk TEXT NOT NULL,
-          created_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE TABLE oidc_records (
-          model TEXT NOT NULL,
-          id_hash TEXT NOT NULL,
-          payload TEXT NOT NULL,
-          grant_id_hash TEXT,
-          uid_hash TEXT,
-          user_code_hash TEXT,
-          expires_at ${big},
-          consumed_at ${big},
-          PRIMARY KEY (model, id_hash)
-        )${strict}`,
-        `CREATE INDEX oidc_records_grant ON oidc_records(grant_id_hash)`,
-        `CREATE INDEX oidc_records_uid ON oidc_records(model, uid_hash)`,
-        `CREATE INDEX oidc_records_expires ON oidc_records(expires_at)`,
-      ]
-      for (const statement of statements) await sql.raw(statement).execute(db)
-    },
-  }
+  return sqlMigration(dialect, ({ big, strict }) => [
+    `CREATE TABLE oidc_clients (
+      id TEXT PRIMARY KEY,
+      organisation_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      sealed_secret TEXT,
+      redirect_uris TEXT NOT NULL,
+      post_logout_redirect_uris TEXT NOT NULL,
+      created_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX oidc_clients_organisation ON oidc_clients(organisation_id)`,
+    `CREATE TABLE oidc_keys (
+      kid TEXT PRIMARY KEY,
+      sealed_jwk TEXT NOT NULL,
+      created_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE TABLE oidc_records (
+      model TEXT NOT NULL,
+      id_hash TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      grant_id_hash TEXT,
+      uid_hash TEXT,
+      user_code_hash TEXT,
+      expires_at ${big},
+      consumed_at ${big},
+      PRIMARY KEY (model, id_hash)
+    )${strict}`,
+    `CREATE INDEX oidc_records_grant ON oidc_records(grant_id_hash)`,
+    `CREATE INDEX oidc_records_uid ON oidc_records(model, uid_hash)`,
+    `CREATE INDEX oidc_records_expires ON oidc_records(expires_at)`,
+  ])
 }

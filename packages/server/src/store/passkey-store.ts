@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
-import { sql } from 'kysely'
 import type { Migration } from 'kysely/migration'
+import { sqlMigration } from './sql-migration.js'
 
 /*
  * Passkeys (F-X-1): each passkey is a device of kind `passkey` (listed, renamed, removed and
@@ -159,31 +159,25 @@ export class KyselyPasskeyStore implements PasskeyStore {
 
 /** Migration `0009-passkeys`, in each dialect's types. */
 export function passkeyMigration(dialect: 'sqlite' | 'postgres'): Migration {
-  const [big, strict] = dialect === 'sqlite' ? ['INTEGER', ' STRICT'] : ['BIGINT', '']
-  return {
-    async up(db: Kysely<unknown>) {
-      const statements = [
-        `CREATE TABLE passkey_credentials (
-          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          credential_id TEXT NOT NULL UNIQUE,
-          sealed_public_key TEXT NOT NULL,
-          counter ${big} NOT NULL,
-          transports TEXT NOT NULL,
-          discoverable INTEGER NOT NULL,
-          backed_up INTEGER NOT NULL,
-          created_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX passkey_credentials_account ON passkey_credentials(account_id)`,
-        `CREATE TABLE webauthn_challenges (
-          challenge TEXT PRIMARY KEY,
-          purpose TEXT NOT NULL CHECK (purpose IN ('register','second_factor','discoverable')),
-          owner TEXT,
-          expires_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges(expires_at)`,
-      ]
-      for (const statement of statements) await sql.raw(statement).execute(db)
-    },
-  }
+  return sqlMigration(dialect, ({ big, strict }) => [
+    `CREATE TABLE passkey_credentials (
+      device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      credential_id TEXT NOT NULL UNIQUE,
+      sealed_public_key TEXT NOT NULL,
+      counter ${big} NOT NULL,
+      transports TEXT NOT NULL,
+      discoverable INTEGER NOT NULL,
+      backed_up INTEGER NOT NULL,
+      created_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX passkey_credentials_account ON passkey_credentials(account_id)`,
+    `CREATE TABLE webauthn_challenges (
+      challenge TEXT PRIMARY KEY,
+      purpose TEXT NOT NULL CHECK (purpose IN ('register','second_factor','discoverable')),
+      owner TEXT,
+      expires_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges(expires_at)`,
+  ])
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Migration } from 'kysely/migration'
+import { sqlMigration } from './sql-migration.js'
 
 /*
  * What push approval keeps (issue 9, DESIGN.md §6): single-use pairing tokens (hashed), the public
@@ -319,52 +320,46 @@ export class KyselyPushStore implements PushStore {
 
 /** Migration `0005-push`, in each dialect's types. */
 export function pushMigration(dialect: 'sqlite' | 'postgres'): Migration {
-  const [big, strict] = dialect === 'sqlite' ? ['INTEGER', ' STRICT'] : ['BIGINT', '']
-  return {
-    async up(db: Kysely<unknown>) {
-      const statements = [
-        `ALTER TABLE organisations ADD COLUMN push_number_digits INTEGER NOT NULL DEFAULT 2`,
-        `CREATE TABLE authenticator_pairings (
-          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          session_id TEXT NOT NULL,
-          token_hash TEXT NOT NULL UNIQUE,
-          expires_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX authenticator_pairings_account ON authenticator_pairings(account_id)`,
-        `CREATE TABLE authenticator_keys (
-          device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          public_key_jwk TEXT NOT NULL,
-          sealed_subscription TEXT,
-          paired_for_session TEXT NOT NULL,
-          created_at ${big} NOT NULL
-        )${strict}`,
-        `CREATE INDEX authenticator_keys_account ON authenticator_keys(account_id)`,
-        `CREATE TABLE push_challenges (
-          id TEXT PRIMARY KEY,
-          flow_id TEXT NOT NULL,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          match_number TEXT NOT NULL,
-          status TEXT NOT NULL CHECK (status IN ('pending','approved','denied','used','cancelled')),
-          reason TEXT,
-          decided_by TEXT,
-          decided_at ${big},
-          created_at ${big} NOT NULL,
-          expires_at ${big} NOT NULL,
-          user_agent TEXT,
-          ip TEXT
-        )${strict}`,
-        `CREATE INDEX push_challenges_flow ON push_challenges(flow_id, created_at)`,
-        `CREATE INDEX push_challenges_account ON push_challenges(account_id, created_at)`,
-        `CREATE TABLE push_vapid_keys (
-          id TEXT PRIMARY KEY,
-          public_key TEXT NOT NULL,
-          sealed_private_key TEXT NOT NULL,
-          created_at ${big} NOT NULL
-        )${strict}`,
-      ]
-      for (const statement of statements) await sql.raw(statement).execute(db)
-    },
-  }
+  return sqlMigration(dialect, ({ big, strict }) => [
+    `ALTER TABLE organisations ADD COLUMN push_number_digits INTEGER NOT NULL DEFAULT 2`,
+    `CREATE TABLE authenticator_pairings (
+      device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      session_id TEXT NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      expires_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX authenticator_pairings_account ON authenticator_pairings(account_id)`,
+    `CREATE TABLE authenticator_keys (
+      device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      public_key_jwk TEXT NOT NULL,
+      sealed_subscription TEXT,
+      paired_for_session TEXT NOT NULL,
+      created_at ${big} NOT NULL
+    )${strict}`,
+    `CREATE INDEX authenticator_keys_account ON authenticator_keys(account_id)`,
+    `CREATE TABLE push_challenges (
+      id TEXT PRIMARY KEY,
+      flow_id TEXT NOT NULL,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      match_number TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending','approved','denied','used','cancelled')),
+      reason TEXT,
+      decided_by TEXT,
+      decided_at ${big},
+      created_at ${big} NOT NULL,
+      expires_at ${big} NOT NULL,
+      user_agent TEXT,
+      ip TEXT
+    )${strict}`,
+    `CREATE INDEX push_challenges_flow ON push_challenges(flow_id, created_at)`,
+    `CREATE INDEX push_challenges_account ON push_challenges(account_id, created_at)`,
+    `CREATE TABLE push_vapid_keys (
+      id TEXT PRIMARY KEY,
+      public_key TEXT NOT NULL,
+      sealed_private_key TEXT NOT NULL,
+      created_at ${big} NOT NULL
+    )${strict}`,
+  ])
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
-import { sql } from 'kysely'
 import type { Migration } from 'kysely/migration'
+import { sqlMigration } from './sql-migration.js'
 
 /*
  * Recovery codes (F-X-2, RB-03, SR-05): each code only as an argon2id PHC string (its own salt),
@@ -94,20 +94,14 @@ export class KyselyRecoveryCodeStore implements RecoveryCodeStore {
 
 /** Migration `0008-recovery-codes`, in each dialect's types. */
 export function recoveryCodeMigration(dialect: 'sqlite' | 'postgres'): Migration {
-  const [big, strict] = dialect === 'sqlite' ? ['INTEGER', ' STRICT'] : ['BIGINT', '']
-  return {
-    async up(db: Kysely<unknown>) {
-      const statements = [
-        `CREATE TABLE recovery_codes (
-          id TEXT PRIMARY KEY,
-          account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-          code_hash TEXT NOT NULL,
-          created_at ${big} NOT NULL,
-          used_at ${big}
-        )${strict}`,
-        `CREATE INDEX recovery_codes_account ON recovery_codes(account_id, used_at)`,
-      ]
-      for (const statement of statements) await sql.raw(statement).execute(db)
-    },
-  }
+  return sqlMigration(dialect, ({ big, strict }) => [
+    `CREATE TABLE recovery_codes (
+      id TEXT PRIMARY KEY,
+      account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+      code_hash TEXT NOT NULL,
+      created_at ${big} NOT NULL,
+      used_at ${big}
+    )${strict}`,
+    `CREATE INDEX recovery_codes_account ON recovery_codes(account_id, used_at)`,
+  ])
 }
