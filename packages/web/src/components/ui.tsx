@@ -190,6 +190,28 @@ export function Dialog(props: { title: string; onClose?: () => void; children: C
 }
 
 /** The X icon button, with a text label for screen readers. */
+/**
+ * "Are you sure?": what will happen, the action (red when it removes or turns something off), and
+ * Cancel; while the action runs both wait, and its error shows in the dialog.
+ */
+export function ConfirmDialog(props: { title: string; children: ComponentChildren; confirm: string; danger?: boolean; action: { busy: boolean; error: unknown }; onConfirm(): void; onCancel(): void }) {
+  const t = useT()
+  return (
+    <Dialog title={props.title} onClose={props.onCancel}>
+      {props.children}
+      <ErrorNotice error={props.action.error} />
+      <div class="actions">
+        <Button {...(props.danger ? { variant: 'danger' as const } : {})} busy={props.action.busy} onClick={props.onConfirm}>
+          {props.confirm}
+        </Button>
+        <Button variant="secondary" disabled={props.action.busy} onClick={props.onCancel}>
+          {t('common.cancel')}
+        </Button>
+      </div>
+    </Dialog>
+  )
+}
+
 export function CloseButton(props: { label: string; onClick(): void; disabled?: boolean }) {
   return (
     <button type="button" class="icon-button" aria-label={props.label} title={props.label} onClick={props.onClick} disabled={props.disabled}>

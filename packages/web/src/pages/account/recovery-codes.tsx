@@ -1,7 +1,7 @@
 import { render } from 'preact'
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
-import { Button, Card, Checkbox, Dialog, ErrorNotice, Notice, useAction } from '../../components/ui'
+import { Button, Card, Checkbox, ConfirmDialog, Dialog, ErrorNotice, Notice, useAction } from '../../components/ui'
 import { formatDateTime, useLanguage, useT, type Translate } from '../../i18n'
 import { useSession } from '../../session'
 import { useReauthentication } from './reauthenticate'
@@ -96,33 +96,15 @@ export function RecoveryCodesCard(props: { overview: SecurityOverview; onChanged
       </div>
 
       {confirming === 'renew' ? (
-        <Dialog title={t('account.recovery.renew.title')} onClose={() => setConfirming(null)}>
+        <ConfirmDialog title={t('account.recovery.renew.title')} confirm={t('account.recovery.renew')} action={action} onConfirm={() => void make()} onCancel={() => setConfirming(null)}>
           <p>{t('account.recovery.renew.body', { count: left })}</p>
-          <ErrorNotice error={action.error} />
-          <div class="actions">
-            <Button busy={action.busy} onClick={() => void make()}>
-              {t('account.recovery.renew')}
-            </Button>
-            <Button variant="secondary" disabled={action.busy} onClick={() => setConfirming(null)}>
-              {t('common.cancel')}
-            </Button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
 
       {confirming === 'remove' ? (
-        <Dialog title={t('account.recovery.remove.title')} onClose={() => setConfirming(null)}>
+        <ConfirmDialog title={t('account.recovery.remove.title')} confirm={t('account.recovery.remove')} danger action={action} onConfirm={() => void remove()} onCancel={() => setConfirming(null)}>
           <p>{t('account.recovery.remove.body', { count: left })}</p>
-          <ErrorNotice error={action.error} />
-          <div class="actions">
-            <Button variant="danger" busy={action.busy} onClick={() => void remove()}>
-              {t('account.recovery.remove')}
-            </Button>
-            <Button variant="secondary" disabled={action.busy} onClick={() => setConfirming(null)}>
-              {t('common.cancel')}
-            </Button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
 
       {made ? (

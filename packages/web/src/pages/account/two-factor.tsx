@@ -1,7 +1,7 @@
 import type { MethodKind } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api } from '../../api'
-import { Button, Card, Dialog, ErrorNotice, Notice, SelectField, useAction } from '../../components/ui'
+import { Button, Card, ConfirmDialog, ErrorNotice, Notice, SelectField, useAction } from '../../components/ui'
 import { hasMessage, methodLabel, useT, type MessageId } from '../../i18n'
 import { useReauthentication } from './reauthenticate'
 import { choosableMethods, userDecides, type SecurityOverview } from './types'
@@ -67,18 +67,9 @@ export function TwoFactorCard(props: { overview: SecurityOverview; onChanged(): 
         </div>
       ) : null}
       {confirmOff ? (
-        <Dialog title={t('account.twoFactor.confirmOff.title')} onClose={() => setConfirmOff(false)}>
+        <ConfirmDialog title={t('account.twoFactor.confirmOff.title')} confirm={t('account.twoFactor.confirmOff.submit')} danger action={action} onConfirm={() => void set(false)} onCancel={() => setConfirmOff(false)}>
           <p>{t('account.twoFactor.confirmOff.body')}</p>
-          <ErrorNotice error={action.error} />
-          <div class="actions">
-            <Button variant="danger" busy={action.busy} onClick={() => void set(false)}>
-              {t('account.twoFactor.confirmOff.submit')}
-            </Button>
-            <Button variant="secondary" disabled={action.busy} onClick={() => setConfirmOff(false)}>
-              {t('common.cancel')}
-            </Button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
       <FirstMethod overview={overview} onChanged={props.onChanged} />
     </Card>

@@ -1,7 +1,7 @@
 import type { Device, TwoFactorOverride } from '@countersign/protocol'
 import { useState } from 'preact/hooks'
 import { api, ApiError } from '../../api'
-import { Button, Card, Checkbox, CloseButton, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
+import { Button, Card, Checkbox, CloseButton, ConfirmDialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
 import { AdminPage, fieldError, isFieldError, label, RecoveryCodesLeft, useAdminScope, useResource, type AdminUser, type Org } from './shared'
 
@@ -283,18 +283,9 @@ function Devices(props: { user: AdminUser; onRemoved(device: Device): void }) {
         </div>
       )}
       {confirming ? (
-        <Dialog title={t('admin.user.devices.confirm.title')} onClose={() => setConfirming(null)}>
+        <ConfirmDialog title={t('admin.user.devices.confirm.title')} confirm={t('common.remove')} danger action={action} onConfirm={() => remove(confirming)} onCancel={() => setConfirming(null)}>
           <p>{t('admin.user.devices.confirm.body', { name: confirming.name, username: props.user.username })}</p>
-          <ErrorNotice error={action.error} />
-          <div class="actions">
-            <Button variant="danger" busy={action.busy} onClick={() => remove(confirming)}>
-              {t('common.remove')}
-            </Button>
-            <Button variant="secondary" onClick={() => setConfirming(null)}>
-              {t('common.cancel')}
-            </Button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </Card>
   )
