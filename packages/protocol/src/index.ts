@@ -1,3 +1,5 @@
 export * from './errors.js'
 export * from './schemas.js'
 export * from './codes.js'
+export * from './authenticator.js'
+export * from './passkeys.js'
