@@ -34,11 +34,18 @@ export const PasswordInput = z
   .max(1024)
   .refine((s) => Buffer.byteLength(s, 'utf8') <= 1024, 'must be at most 1024 bytes')
 
-/** A new password: at least 8 code points (NIST SP 800-63B §3.1.1.2), at most 1024 bytes. */
+/** The most characters (code points, after NFKC) a new password may have (issue 17). */
+export const PASSWORD_MAX_CHARACTERS = 256
+
+/**
+ * A new password: 8 to 256 characters counted in code points after NFKC (NIST SP 800-63B
+ * §3.1.1.2), at most 1024 bytes. Anything longer is refused here, before any hashing; the
+ * organisation's own minimum (8–64) and the blocklist are checked by the server.
+ */
 export const NewPassword = PasswordInput.refine(
   (s) => [...s.normalize('NFKC')].length >= 8,
   'must be at least 8 characters',
-)
+).refine((s) => [...s.normalize('NFKC')].length <= PASSWORD_MAX_CHARACTERS, `must be at most ${PASSWORD_MAX_CHARACTERS} characters`)
 
 /** A code as typed. Its content is checked by the method (a malformed code is a failed attempt). */
 export const CodeInput = z.string().max(64)
@@ -101,6 +108,8 @@ export const Session = z.object({
   authenticatedAt: z.string(),
   expiresAt: z.string(),
   restrictedToEnrolment: z.boolean(),
+  /** An admin asked for a new password: until it is changed, only the password page is reachable. */
+  passwordChangeRequired: z.boolean(),
 })
 export type Session = z.infer<typeof Session>
 
@@ -218,6 +227,16 @@ export const OrganisationSettings = z.object({
   pushNumberDigits: z.number().int(),
   /** Origins of applications behind forward auth (return URLs after sign-in go only there). */
   allowedOrigins: z.array(z.object({ origin: z.string(), requireSecondFactor: z.boolean() })),
+  /** The fewest characters a new password may have (8–64, default 12; NIST SP 800-63B §3.1.1.2). */
+  minPasswordLength: z.number().int(),
+  /** "Forgot your password?" sends a reset link; off: the user asks an admin. */
+  selfServicePasswordReset: z.boolean(),
+  /** The organisation's admins are told by e-mail when a user resets their password. */
+  notifyAdminsOfPasswordReset: z.boolean(),
+  /** A session ends after this many minutes without a request (SC-07). */
+  sessionIdleMinutes: z.number().int(),
+  /** A session ends this many hours after sign-in, however active (SC-07). */
+  sessionMaxHours: z.number().int(),
   createdAt: z.string(),
 })
 export type OrganisationSettings = z.infer<typeof OrganisationSettings>
@@ -247,6 +266,11 @@ export const UpdateOrganisationBody = z
     linkWithSms: z.boolean().optional(),
     pushNumberDigits: z.number().int().min(2).max(6).optional(),
     allowedOrigins: AllowedOrigins.optional(),
+    minPasswordLength: z.number().int().min(8).max(64).optional(),
+    selfServicePasswordReset: z.boolean().optional(),
+    notifyAdminsOfPasswordReset: z.boolean().optional(),
+    sessionIdleMinutes: z.number().int().min(5).max(720).optional(),
+    sessionMaxHours: z.number().int().min(1).max(720).optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one setting')
 
@@ -266,6 +290,8 @@ export const UpdateUserBody = z
     twoFactor: TwoFactorOverride.optional(),
     staffTwoFactor: z.boolean().optional(),
     password: NewPassword.optional(),
+    /** The user must choose a new password at the next sign-in (issue 17). */
+    requirePasswordChange: z.boolean().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
 
@@ -294,6 +320,10 @@ export const UserSummary = z.object({
   lastSignInAt: z.string().nullable(),
   bypassExpiresAt: z.string().nullable(),
   secondFactor: z.object({ required: z.boolean(), reason: z.string() }),
+  /** `deactivated`: cannot sign in, kept for the audit (issue 17). */
+  status: z.enum(['active', 'deactivated']),
+  deactivatedAt: z.string().nullable(),
+  passwordChangeRequired: z.boolean(),
   createdAt: z.string(),
 })
 export type UserSummary = z.infer<typeof UserSummary>

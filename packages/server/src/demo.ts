@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { newTotpSecret, otpauthUri, toBase32, timeStep } from './domain/methods/totp.js'
 import { newId } from './domain/tokens.js'
-import { ALL_METHODS } from './use-cases/administration.js'
+import { ORGANISATION_DEFAULTS } from './use-cases/administration.js'
 import type { Context } from './use-cases/context.js'
 import { seedBinding } from './use-cases/second-factor.js'
 
@@ -20,14 +20,7 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
     slug: 'demo-clinic',
     name: 'Demo Clinic',
     policy: 'required',
-    allowedMethods: ALL_METHODS,
-    deviceLimit: 5,
-    rememberBrowserDays: 30,
-    codeTtlMinutes: 20,
-    autoUnlockMinutes: null,
-    linkWithSms: false,
-    pushNumberDigits: 2,
-    allowedOrigins: [],
+    ...ORGANISATION_DEFAULTS,
     createdAt: now,
   })
   const lines = [`Demo organisation "Demo Clinic" (policy: Required). Sign in at ${ctx.config.publicUrl}/sign-in (demo-admin also reaches ${ctx.config.publicUrl}/admin):`]
@@ -56,6 +49,8 @@ export async function createDemo(ctx: Context): Promise<string[] | null> {
       factorsChangedAt: now,
       passwordChangedAt: now,
       lastSignInAt: null,
+      deactivatedAt: null,
+      mustChangePassword: false,
       createdAt: now,
     })
     let extra = person.username === 'bob' ? '' : '  (no factor yet: first sign-in asks to set one up)'

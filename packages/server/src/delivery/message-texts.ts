@@ -20,6 +20,9 @@ export type SecurityNotice =
   | 'recovery_codes_generated'
   | 'recovery_code_used'
   | 'passkey_added'
+  | 'password_changed'
+  | 'password_reset'
+  | 'email_changed_away'
 
 const texts = {
   en: {
@@ -49,7 +52,16 @@ const texts = {
       recovery_codes_generated: 'New recovery codes were made for your account; the old ones no longer work',
       recovery_code_used: 'A recovery code was used to sign in to your account; each code works once, make new ones under My Account > Security when few are left',
       passkey_added: 'A passkey or security key was added to your account',
+      password_changed: 'The password of your account was changed; every other session was signed out',
+      password_reset: 'The password of the account was reset with a link sent by e-mail; every session was signed out',
+      email_changed_away: 'The e-mail address of your account was changed to another address; messages now go there, not here',
     },
+    resetSubject: 'Reset your {org} password',
+    resetIntro: 'Someone, probably you, asked to reset the password of the {org} account {username}. Choose a new password here:',
+    resetValid: 'The link works once, for {minutes} minutes; only the newest link you asked for works. Signing in afterwards still asks for your second factor.',
+    resetNotYou: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    resetOffSubject: 'Your {org} password',
+    resetOff: 'Someone, probably you, asked to reset the password of the {org} account {username}. {org} does not let you reset it yourself: ask your administrator for a new password.',
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Time: {time} (UTC)',
     noticeBrowser: 'Browser: {browser}',
@@ -84,7 +96,16 @@ const texts = {
       recovery_codes_generated: 'Er zijn nieuwe herstelcodes voor uw account gemaakt; de oude werken niet meer',
       recovery_code_used: 'Er is met een herstelcode ingelogd op uw account; elke code werkt één keer, maak nieuwe aan onder Mijn account > Beveiliging als er nog maar een paar over zijn',
       passkey_added: 'Er is een passkey of beveiligingssleutel aan uw account toegevoegd',
+      password_changed: 'Het wachtwoord van uw account is gewijzigd; alle andere sessies zijn afgemeld',
+      password_reset: 'Het wachtwoord van het account is opnieuw ingesteld via een link per e-mail; alle sessies zijn afgemeld',
+      email_changed_away: 'Het e-mailadres van uw account is gewijzigd in een ander adres; berichten gaan nu daarheen, niet meer hierheen',
     },
+    resetSubject: 'Stel uw {org}-wachtwoord opnieuw in',
+    resetIntro: 'Iemand, waarschijnlijk u, heeft gevraagd het wachtwoord van het {org}-account {username} opnieuw in te stellen. Kies hier een nieuw wachtwoord:',
+    resetValid: 'De link werkt één keer, {minutes} minuten lang; alleen de nieuwste link die u heeft aangevraagd werkt. Bij het inloggen daarna wordt nog steeds om uw tweede factor gevraagd.',
+    resetNotYou: 'Heeft u dit niet gevraagd? Negeer dan dit bericht: uw wachtwoord blijft zoals het is.',
+    resetOffSubject: 'Uw {org}-wachtwoord',
+    resetOff: 'Iemand, waarschijnlijk u, heeft gevraagd het wachtwoord van het {org}-account {username} opnieuw in te stellen. Bij {org} kunt u dat niet zelf doen: vraag uw beheerder om een nieuw wachtwoord.',
     noticeAccount: 'Account: {username} ({org})',
     noticeTime: 'Tijd: {time} (UTC)',
     noticeBrowser: 'Browser: {browser}',
@@ -147,4 +168,25 @@ export function securityNoticeEmail(
     text: `${what}.\n\n${lines.join('\n')}\n\n${t.noticeNotYou}\n`,
     html: html(language, [{ text: `${what}.` }, { text: lines.join('\n') }, { text: t.noticeNotYou }]),
   }
+}
+
+/** The e-mail with a password reset link (issue 17, RB-04). */
+export function passwordResetEmail(language: Language, input: { link: string; username: string; organisation: string; minutes: number }) {
+  const t = texts[language]
+  const values = { org: input.organisation, username: input.username, minutes: String(input.minutes) }
+  const intro = fill(t.resetIntro, values)
+  const valid = fill(t.resetValid, values)
+  return {
+    subject: fill(t.resetSubject, values),
+    text: `${intro}\n\n${input.link}\n\n${valid}\n${t.resetNotYou}\n`,
+    html: html(language, [{ text: intro }, { text: input.link }, { text: valid }, { text: t.resetNotYou }]),
+  }
+}
+
+/** The answer to "Forgot your password?" where the organisation has turned self-service off. */
+export function passwordResetOffEmail(language: Language, input: { username: string; organisation: string }) {
+  const t = texts[language]
+  const values = { org: input.organisation, username: input.username }
+  const text = fill(t.resetOff, values)
+  return { subject: fill(t.resetOffSubject, values), text: `${text}\n`, html: html(language, [{ text }]) }
 }

@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http'
 import { CountersignError } from '../domain/errors.js'
 import { bytesEqual, sha256 } from '../domain/clock.js'
 import { parseToken, secretMatches } from '../domain/tokens.js'
-import { errorResponses, languageFrom, translate, type Language } from '../i18n/messages.js'
+import { errorResponses, languageFrom, passwordRejectionMessage, translate, type Language } from '../i18n/messages.js'
 import type { AdminActor, Context, RequestMeta } from '../use-cases/context.js'
 import { resolveSession } from '../use-cases/sessions.js'
 import { isStoreUnavailable } from '../store/store.js'
@@ -14,6 +14,7 @@ import { Router, type Guards } from './router.js'
 import { accountRoutes } from './routes/account.js'
 import { codeRoutes } from './routes/codes.js'
 import { adminRoutes } from './routes/admin.js'
+import { lifecycleRoutes } from './routes/lifecycle.js'
 import { forwardAuthRoutes } from './routes/forward-auth.js'
 import { healthRoutes } from './routes/health.js'
 import { signInRoutes } from './routes/sign-in.js'
@@ -168,7 +169,9 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
     const message =
       known.code === 'INVALID_REQUEST' && known.field
         ? translate(language, 'error.invalidField', { field: known.field, detail: known.message === known.code ? '' : known.message })
-        : translate(language, response.message)
+        : known.code === 'PASSWORD_REJECTED'
+          ? translate(language, passwordRejectionMessage(known.details?.reason), { minLength: String(known.details?.minLength ?? '') })
+          : translate(language, response.message)
     return reply.status(response.status).send({
       error: {
         code: known.code,
@@ -191,16 +194,18 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
 
   const guards: Guards = {
     meta: (request) => requestMeta(request),
-    async session(request, allowRestricted) {
+    async session(request, access) {
       const auth = await resolveSession(ctx, cookies.read(request, 'session'))
       if (!auth) throw new CountersignError('SESSION_REQUIRED')
-      if (auth.session.restrictedToEnrolment && !allowRestricted) throw new CountersignError('ENROLMENT_REQUIRED')
+      if (access === 'enrolment') return auth
+      if (auth.session.restrictedToEnrolment) throw new CountersignError('ENROLMENT_REQUIRED')
+      if (auth.account.mustChangePassword && access !== 'password') throw new CountersignError('PASSWORD_CHANGE_REQUIRED')
       return auth
     },
     async admin(request) {
       const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]
       if (bearer !== undefined) return adminFromToken(ctx, bearer)
-      const auth = await guards.session(request, false)
+      const auth = await guards.session(request, 'session')
       if (auth.account.role === 'staff') return { kind: 'staff', actor: `account:${auth.account.id}`, accountId: auth.account.id }
       if (auth.account.role === 'admin' && auth.account.organisationId) {
         return { kind: 'organisation_admin', actor: `account:${auth.account.id}`, accountId: auth.account.id, organisationId: auth.account.organisationId }
@@ -215,6 +220,7 @@ export async function buildApp(ctx: Context, options: { log?: boolean; logStream
   accountRoutes(router, ctx, cookies)
   codeRoutes(router, ctx, cookies)
   adminRoutes(router, ctx)
+  lifecycleRoutes(router, ctx, cookies)
   oidcClientRoutes(router, ctx)
   forwardAuthRoutes(router, ctx, cookies)
   authenticatorRoutes(router, ctx)

@@ -51,7 +51,7 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
       const first = await password(user.username, user.password, jar)
       assert.equal(first.json().state, 'awaiting_second_factor', first.body)
       const second = await t.browser(jar, 'POST', '/api/v1/sign-in/second-factor', { method: 'totp', code: wrongCode(user.secret) })
-      assert.equal(second.statusCode, 401, second.body)
+      assert.equal(second.statusCode, i < 4 ? 401 : 423, second.body)
     }
     assert.equal((await t.admin('GET', `/api/v1/admin/users/${user.id}`)).json().locked, true)
   }
@@ -65,10 +65,12 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
     await t.close()
   })
 
-  it('EN-01: unknown user, wrong password, locked user, user without 2FA and user awaiting enrolment get the same status, byte-identical body and the same header names', async () => {
+  it('EN-01: unknown user, wrong password, locked user, deactivated user, user without 2FA and user awaiting enrolment get the same status, byte-identical body and the same header names', async () => {
     const known = await enrolledUser()
     const locked = await enrolledUser()
     await lock(locked)
+    const deactivated = await enrolledUser()
+    assert.equal((await t.admin('POST', `/api/v1/admin/users/${deactivated.id}/deactivate`)).statusCode, 200)
     const plain = await t.createUser(openOrgId, { username: `plain${++counter}` })
     const pending = await t.createUser(orgId, { username: `pending${++counter}` })
 
@@ -77,6 +79,8 @@ describe('enumeration (EN-01, EN-04, BF-12, BF-13, BF-15)', () => {
     assert.equal(unknown.json().error.code, 'CREDENTIALS_INVALID')
     assertSameAnswer(unknown, await password(known.username, 'some wrong password'), 'known user, wrong password')
     assertSameAnswer(unknown, await password(locked.username, 'some wrong password'), 'locked user, wrong password')
+    assertSameAnswer(unknown, await password(deactivated.username, 'some wrong password'), 'deactivated user, wrong password')
+    assertSameAnswer(unknown, await password(deactivated.username, deactivated.password), 'deactivated user, right password')
     assertSameAnswer(unknown, await password(plain.username, 'some wrong password'), 'user without 2FA, wrong password')
     assertSameAnswer(unknown, await password(pending.username, 'some wrong password'), 'user awaiting enrolment, wrong password')
     assertSameAnswer(unknown, await password(known.username.toUpperCase(), 'some wrong password'), 'case variant of a known user')

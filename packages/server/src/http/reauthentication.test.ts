@@ -111,7 +111,7 @@ describe('SC-14 re-authentication with a code by SMS or e-mail', () => {
     // The fifth wrong code comes from a sign-in in another browser: the same counter.
     const other = new CookieJar()
     assert.equal((await t.browser(other, 'POST', '/api/v1/sign-in/password', { username: user.username, password: user.password })).json().state, 'awaiting_second_factor')
-    assert.equal((await t.browser(other, 'POST', '/api/v1/sign-in/second-factor', { method: 'sms', code: '123456' })).statusCode, 401)
+    assert.equal((await t.browser(other, 'POST', '/api/v1/sign-in/second-factor', { method: 'sms', code: '123456' })).statusCode, 423, 'the fifth locks, and says so')
     const locked = await t.browser(user.jar, 'POST', '/api/v1/account/reauthenticate', { password: user.password, method: 'sms', code })
     assert.equal(locked.statusCode, 423, 'locked: the right code is refused')
     assert.equal(locked.json().error.code, 'ACCOUNT_LOCKED')

@@ -7,11 +7,13 @@ import type { Authenticated } from '../use-cases/sessions.js'
 /**
  * Who may call a route:
  * - `none`: anyone (CSRF rule still applies to unsafe methods);
- * - `session`: a full session; a forced-enrolment session gets 403 ENROLMENT_REQUIRED;
+ * - `session`: a full session; a forced-enrolment session gets 403 ENROLMENT_REQUIRED, one whose
+ *   account owes a new password 403 PASSWORD_CHANGE_REQUIRED;
+ * - `password`: a full session, or one that owes a new password (changing it);
  * - `enrolment`: any session, including one restricted to enrolment (F-LOGIN-5);
- * - `admin`: an admin API token, or the session of an organisation admin or a staff user.
+ * - `admin`: an admin API token, or the full session of an organisation admin or a staff user.
  */
-export type Access = 'none' | 'session' | 'enrolment' | 'admin'
+export type Access = 'none' | 'session' | 'password' | 'enrolment' | 'admin'
 
 export interface RouteDefinition<B, Q, P> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -41,7 +43,7 @@ export interface Call<B, Q, P> {
 
 export interface Guards {
   meta(request: FastifyRequest): RequestMeta
-  session(request: FastifyRequest, allowRestricted: boolean): Promise<Authenticated>
+  session(request: FastifyRequest, access: 'session' | 'password' | 'enrolment'): Promise<Authenticated>
   admin(request: FastifyRequest): Promise<AdminActor>
 }
 
@@ -84,8 +86,8 @@ export class Router {
         const query = definition.query ? parseOrThrow(definition.query, request.query ?? {}, 'query') : (undefined as Q)
         let auth = undefined as unknown as Authenticated
         let admin = undefined as unknown as AdminActor
-        if (definition.access === 'session' || definition.access === 'enrolment') {
-          auth = await guards.session(request, definition.access === 'enrolment')
+        if (definition.access === 'session' || definition.access === 'password' || definition.access === 'enrolment') {
+          auth = await guards.session(request, definition.access)
         } else if (definition.access === 'admin') {
           admin = await guards.admin(request)
         }

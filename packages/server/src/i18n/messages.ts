@@ -16,6 +16,16 @@ export const messages = {
     'error.sessionRequired': 'Please sign in.',
     'error.reauthenticationRequired': 'For this change, please confirm it is you: sign in again.',
     'error.enrolmentRequired': 'Set up a second factor first.',
+    'error.passwordChangeRequired': 'Your administrator asks you to choose a new password before you go on.',
+    'error.resetLinkInvalid': 'This link does not work any more: it was used, it expired, or a newer one was sent. Ask for a new link.',
+    'password.too_short': 'Choose a longer password: at least {minLength} characters. A few unrelated words make a long password easy to remember.',
+    'password.common': 'This is one of the most used passwords, so it is among the first anyone tries. Choose another.',
+    'password.similar_to_common': 'This is a well-known password with small changes, which attackers try early. Choose another.',
+    'password.personal': 'This password is built on your user name, your organisation’s name or "Countersign", which are the first things tried. Choose another.',
+    'password.repeated': 'Repeated characters or words, such as "aaaa" or "abcabc", are easy to guess. Choose another.',
+    'password.sequence': 'Sequences and keyboard rows, such as "1234" or "qwerty", are easy to guess. Choose another.',
+    'password.guessable': 'This password would be guessed too quickly. Make it longer, for example with a few unrelated words.',
+    'password.same_as_current': 'The new password must differ from your current one.',
     'error.csrfRejected': 'This request came from another site and was refused.',
     'error.forbidden': 'You are not allowed to do this.',
     'error.pushDenied': 'The sign-in was denied on your device.',
@@ -50,6 +60,16 @@ export const messages = {
     'error.sessionRequired': 'Log eerst in.',
     'error.reauthenticationRequired': 'Bevestig voor deze wijziging dat u het bent: log opnieuw in.',
     'error.enrolmentRequired': 'Stel eerst een tweede factor in.',
+    'error.passwordChangeRequired': 'Je beheerder vraagt je eerst een nieuw wachtwoord te kiezen.',
+    'error.resetLinkInvalid': 'Deze link werkt niet meer: hij is al gebruikt, verlopen, of er is een nieuwere verstuurd. Vraag een nieuwe link aan.',
+    'password.too_short': 'Kies een langer wachtwoord: minstens {minLength} tekens. Een paar losse woorden maken een lang wachtwoord dat makkelijk te onthouden is.',
+    'password.common': 'Dit is een van de meest gebruikte wachtwoorden, dus een van de eerste die iemand probeert. Kies een ander.',
+    'password.similar_to_common': 'Dit is een bekend wachtwoord met kleine wijzigingen; aanvallers proberen zulke wachtwoorden vroeg. Kies een ander.',
+    'password.personal': 'Dit wachtwoord is gebaseerd op je gebruikersnaam, de naam van je organisatie of "Countersign"; die worden het eerst geprobeerd. Kies een ander.',
+    'password.repeated': 'Herhaalde tekens of woorden, zoals "aaaa" of "abcabc", zijn makkelijk te raden. Kies een ander.',
+    'password.sequence': 'Reeksen en toetsenbordrijen, zoals "1234" of "qwerty", zijn makkelijk te raden. Kies een ander.',
+    'password.guessable': 'Dit wachtwoord is te snel te raden. Maak het langer, bijvoorbeeld met een paar losse woorden.',
+    'password.same_as_current': 'Het nieuwe wachtwoord moet anders zijn dan je huidige.',
     'error.csrfRejected': 'Dit verzoek kwam van een andere site en is geweigerd.',
     'error.forbidden': 'U mag dit niet doen.',
     'error.pushDenied': 'De aanmelding is op uw apparaat geweigerd.',
@@ -75,6 +95,12 @@ export const messages = {
 } as const satisfies Record<Language, Record<string, string>>
 
 export type MessageId = keyof (typeof messages)['en']
+
+/** The words for a refused new password (422 PASSWORD_REJECTED), by reason. */
+export function passwordRejectionMessage(reason: unknown): MessageId {
+  const id = `password.${String(reason)}`
+  return id in messages.en ? (id as MessageId) : 'password.guessable'
+}
 
 export function translate(language: Language, id: MessageId, values: Record<string, string> = {}): string {
   return messages[language][id].replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '')
@@ -112,6 +138,10 @@ export const errorResponses: Record<ErrorCode, { status: number; message: Messag
   SESSION_REQUIRED: { status: 401, message: 'error.sessionRequired' },
   REAUTHENTICATION_REQUIRED: { status: 403, message: 'error.reauthenticationRequired' },
   ENROLMENT_REQUIRED: { status: 403, message: 'error.enrolmentRequired' },
+  PASSWORD_CHANGE_REQUIRED: { status: 403, message: 'error.passwordChangeRequired' },
+  RESET_LINK_INVALID: { status: 400, message: 'error.resetLinkInvalid' },
+  // The message is the reason's own (`password.<reason>`), picked where the error is rendered.
+  PASSWORD_REJECTED: { status: 422, message: 'password.guessable' },
   CSRF_REJECTED: { status: 403, message: 'error.csrfRejected' },
   FORBIDDEN: { status: 403, message: 'error.forbidden' },
   PUSH_DENIED: { status: 403, message: 'error.pushDenied' },

@@ -1,6 +1,6 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { languageFrom, translate, type Language } from '../i18n/messages.js'
-import { accountLocked, resolveSession, signOut, type Authenticated } from '../use-cases/sessions.js'
+import { accountLocked, fullySignedIn, resolveSession, signOut, type Authenticated } from '../use-cases/sessions.js'
 import type { Context } from '../use-cases/context.js'
 import { storeAdapter } from './adapter.js'
 import { loadSigningKeys } from './keys.js'
@@ -40,7 +40,7 @@ export function wantsSecondFactor(params: Record<string, unknown>, claims?: { id
  */
 export async function countersignSession(ctx: Context, token: string | undefined): Promise<Authenticated | null> {
   const auth = await resolveSession(ctx, token)
-  if (!auth || auth.session.restrictedToEnrolment || (await accountLocked(ctx, auth.account.id))) return null
+  if (!auth || !fullySignedIn(auth) || (await accountLocked(ctx, auth.account.id))) return null
   return auth
 }
 
@@ -152,7 +152,7 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
     },
     async findAccount(kctx, sub) {
       const account = await ctx.store.accounts.get(sub)
-      if (!account) return undefined
+      if (!account || account.deactivatedAt) return undefined
       // Also asked on every refresh: a locked account (BF-08), or one no longer in the client's
       // organisation, gets no more tokens.
       if (await accountLocked(ctx, sub)) return undefined

@@ -5,6 +5,7 @@ import { KyselyPushStore, type PushStore, type PushTables } from './push-store.j
 import { KyselyDeliveryQueueStore, type DeliveryQueueStore, type DeliveryQueueTables } from './delivery-queue-store.js'
 import { KyselyRecoveryCodeStore, type RecoveryCodeStore, type RecoveryCodeTables } from './recovery-code-store.js'
 import { KyselyPasskeyStore, type PasskeyStore, type PasskeyTables } from './passkey-store.js'
+import { KyselyPasswordResetStore, type PasswordResetStore, type PasswordResetTables } from './password-reset-store.js'
 import { passwordDelayMs } from '../domain/lockout.js'
 import { usernameKey } from '../domain/username.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
@@ -76,6 +77,11 @@ function toOrganisation(row: Selectable<Tables['organisations']>): Organisation 
     linkWithSms: Boolean(row.link_with_sms),
     pushNumberDigits: Number(row.push_number_digits),
     allowedOrigins: JSON.parse(row.allowed_origins) as AllowedOrigin[],
+    minPasswordLength: Number(row.min_password_length),
+    selfServicePasswordReset: Boolean(row.self_service_reset),
+    notifyAdminsOfPasswordReset: Boolean(row.notify_admins_of_reset),
+    sessionIdleMinutes: Number(row.session_idle_minutes),
+    sessionMaxHours: Number(row.session_max_hours),
     createdAt: date(row.created_at),
   }
 }
@@ -98,6 +104,8 @@ function toAccount(row: Selectable<Tables['accounts']>): Account {
     factorsChangedAt: date(row.factors_changed_at),
     passwordChangedAt: date(row.password_changed_at),
     lastSignInAt: dateOrNull(row.last_sign_in_at),
+    deactivatedAt: dateOrNull(row.deactivated_at),
+    mustChangePassword: Boolean(row.must_change_password),
     createdAt: date(row.created_at),
   }
 }
@@ -179,6 +187,11 @@ class Organisations implements OrganisationStore {
         link_with_sms: org.linkWithSms ? 1 : 0,
         push_number_digits: org.pushNumberDigits,
         allowed_origins: JSON.stringify(org.allowedOrigins),
+        min_password_length: org.minPasswordLength,
+        self_service_reset: org.selfServicePasswordReset ? 1 : 0,
+        notify_admins_of_reset: org.notifyAdminsOfPasswordReset ? 1 : 0,
+        session_idle_minutes: org.sessionIdleMinutes,
+        session_max_hours: org.sessionMaxHours,
         created_at: ms(org.createdAt),
       })
       .execute()
@@ -211,6 +224,11 @@ class Organisations implements OrganisationStore {
     if (patch.linkWithSms !== undefined) values.link_with_sms = patch.linkWithSms ? 1 : 0
     if (patch.pushNumberDigits !== undefined) values.push_number_digits = patch.pushNumberDigits
     if (patch.allowedOrigins !== undefined) values.allowed_origins = JSON.stringify(patch.allowedOrigins)
+    if (patch.minPasswordLength !== undefined) values.min_password_length = patch.minPasswordLength
+    if (patch.selfServicePasswordReset !== undefined) values.self_service_reset = patch.selfServicePasswordReset ? 1 : 0
+    if (patch.notifyAdminsOfPasswordReset !== undefined) values.notify_admins_of_reset = patch.notifyAdminsOfPasswordReset ? 1 : 0
+    if (patch.sessionIdleMinutes !== undefined) values.session_idle_minutes = patch.sessionIdleMinutes
+    if (patch.sessionMaxHours !== undefined) values.session_max_hours = patch.sessionMaxHours
     if (Object.keys(values).length > 0) {
       await this.db.updateTable('organisations').set(values).where('id', '=', id).execute()
     }
@@ -241,6 +259,8 @@ class Accounts implements AccountStore {
         factors_changed_at: ms(account.factorsChangedAt),
         password_changed_at: ms(account.passwordChangedAt),
         last_sign_in_at: msOrNull(account.lastSignInAt),
+        deactivated_at: msOrNull(account.deactivatedAt),
+        must_change_password: account.mustChangePassword ? 1 : 0,
         created_at: ms(account.createdAt),
       })
       .onConflict((oc) => oc.column('username_key').doNothing())
@@ -265,6 +285,28 @@ class Accounts implements AccountStore {
         : await query.where('organisation_id', '=', organisationId).execute()
     return rows.map(toAccount)
   }
+  async listByEmail(email: string) {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+      .orderBy('username_key')
+      .limit(20)
+      .execute()
+    return rows.map(toAccount)
+  }
+  async listAdmins(organisationId: string) {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('organisation_id', '=', organisationId)
+      .where('role', '=', 'admin')
+      .where('deactivated_at', 'is', null)
+      .orderBy('username_key')
+      .limit(50)
+      .execute()
+    return rows.map(toAccount)
+  }
   async update(id: string, patch: AccountPatch) {
     const values: Partial<Tables['accounts']> = {}
     if (patch.email !== undefined) values.email = patch.email
@@ -280,6 +322,8 @@ class Accounts implements AccountStore {
     if (patch.factorsChangedAt !== undefined) values.factors_changed_at = ms(patch.factorsChangedAt)
     if (patch.passwordChangedAt !== undefined) values.password_changed_at = ms(patch.passwordChangedAt)
     if (patch.lastSignInAt !== undefined) values.last_sign_in_at = msOrNull(patch.lastSignInAt)
+    if (patch.deactivatedAt !== undefined) values.deactivated_at = msOrNull(patch.deactivatedAt)
+    if (patch.mustChangePassword !== undefined) values.must_change_password = patch.mustChangePassword ? 1 : 0
     if (Object.keys(values).length > 0) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute()
   }
   async remove(id: string) {
@@ -606,6 +650,13 @@ class Sessions implements SessionStore {
   async remove(id: string) {
     await this.db.deleteFrom('sessions').where('id', '=', id).execute()
   }
+  async listForAccount(accountId: string) {
+    const rows = await this.db.selectFrom('sessions').selectAll().where('account_id', '=', accountId).orderBy('created_at', 'desc').limit(200).execute()
+    return rows.map(toSession)
+  }
+  async removeForAccount(accountId: string, id: string) {
+    return changes(await this.db.deleteFrom('sessions').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst()) === 1
+  }
   async removeAllForAccount(accountId: string, exceptId?: string) {
     let query = this.db.deleteFrom('sessions').where('account_id', '=', accountId)
     if (exceptId) query = query.where('id', '!=', exceptId)
@@ -744,6 +795,18 @@ class Audit implements AuditStore {
       userAgent: row.user_agent,
       details: JSON.parse(row.details) as Record<string, unknown>,
     }))
+  }
+  async pseudonymise(accountId: string, scrub: (details: Record<string, unknown>) => Record<string, unknown>) {
+    const rows = await this.db.selectFrom('audit_events').select(['seq', 'details']).where('account_id', '=', accountId).execute()
+    let rewritten = 0
+    for (const row of rows) {
+      const before = row.details
+      const after = JSON.stringify(scrub(JSON.parse(before) as Record<string, unknown>))
+      if (after === before) continue
+      await this.db.updateTable('audit_events').set({ details: after }).where('seq', '=', row.seq).execute()
+      rewritten++
+    }
+    return rewritten
   }
 }
 
@@ -884,6 +947,10 @@ class Outbox implements OutboxStore {
       sentAt: date(row.sent_at),
     }))
   }
+  async removeForRecipients(recipients: readonly string[]) {
+    if (recipients.length === 0) return 0
+    return changes(await this.db.deleteFrom('outbox').where('recipient', 'in', [...recipients]).executeTakeFirst())
+  }
 }
 
 /** A Store over any Kysely database with the Countersign schema. */
@@ -908,6 +975,7 @@ export class KyselyStore implements Store {
   readonly deliveryQueue: DeliveryQueueStore
   readonly recoveryCodes: RecoveryCodeStore
   readonly passkeys: PasskeyStore
+  readonly passwordResets: PasswordResetStore
 
   constructor(
     private readonly db: Db,
@@ -933,6 +1001,7 @@ export class KyselyStore implements Store {
     this.deliveryQueue = new KyselyDeliveryQueueStore(db as unknown as Kysely<DeliveryQueueTables>)
     this.recoveryCodes = new KyselyRecoveryCodeStore(db as unknown as Kysely<RecoveryCodeTables>)
     this.passkeys = new KyselyPasskeyStore(db as unknown as Kysely<PasskeyTables>)
+    this.passwordResets = new KyselyPasswordResetStore(db as unknown as Kysely<PasswordResetTables>)
   }
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

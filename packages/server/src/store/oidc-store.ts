@@ -50,6 +50,8 @@ export interface OidcStore {
   consume(model: string, idHash: string, at: Date): Promise<void>
   destroy(model: string, idHash: string): Promise<void>
   revokeByGrantId(grantIdHash: string): Promise<void>
+  /** Every grant, token, code and provider session of an account (SC-12: ending sessions ends tokens). */
+  revokeByAccount(accountId: string): Promise<number>
   deleteExpired(now: Date): Promise<number>
 }
 
@@ -73,6 +75,8 @@ export interface OidcTables {
     user_code_hash: string | null
     expires_at: number | null
     consumed_at: number | null
+    /** Migration 0010-account-lifecycle. */
+    account_id: string | null
   }
 }
 
@@ -161,6 +165,8 @@ export class KyselyOidcStore implements OidcStore {
       uid_hash: record.uidHash,
       user_code_hash: record.userCodeHash,
       expires_at: record.expiresAt?.getTime() ?? null,
+      // Whose record it is (grants, tokens, codes, sessions), so a user's can all be revoked at once.
+      account_id: typeof record.payload.accountId === 'string' ? record.payload.accountId : null,
     }
     await this.db
       .insertInto('oidc_records')
@@ -190,6 +196,11 @@ export class KyselyOidcStore implements OidcStore {
 
   async destroy(model: string, idHash: string) {
     await this.db.deleteFrom('oidc_records').where('model', '=', model).where('id_hash', '=', idHash).execute()
+  }
+
+  async revokeByAccount(accountId: string) {
+    const result = await this.db.deleteFrom('oidc_records').where('account_id', '=', accountId).executeTakeFirst()
+    return Number(result.numDeletedRows)
   }
 
   async revokeByGrantId(grantIdHash: string) {

@@ -7,6 +7,10 @@ export interface DialectTypes {
   big: string
   /** What follows `CREATE TABLE (…)`: SQLite's ` STRICT`, nothing on PostgreSQL. */
   strict: string
+  /** Bytes (hashes): SQLite's BLOB, PostgreSQL's BYTEA. */
+  bytes: string
+  /** The text of the field `key` of a JSON text column. */
+  jsonText(column: string, key: string): string
 }
 
 /**
@@ -14,7 +18,10 @@ export interface DialectTypes {
  * dialect's types and the statements run in order.
  */
 export function sqlMigration(dialect: 'sqlite' | 'postgres', statements: (types: DialectTypes) => string[]): Migration {
-  const types: DialectTypes = dialect === 'sqlite' ? { big: 'INTEGER', strict: ' STRICT' } : { big: 'BIGINT', strict: '' }
+  const types: DialectTypes =
+    dialect === 'sqlite'
+      ? { big: 'INTEGER', strict: ' STRICT', bytes: 'BLOB', jsonText: (column, key) => `json_extract(${column}, '$.${key}')` }
+      : { big: 'BIGINT', strict: '', bytes: 'BYTEA', jsonText: (column, key) => `(${column}::json ->> '${key}')` }
   return {
     async up(db: Kysely<unknown>) {
       for (const statement of statements(types)) await sql.raw(statement).execute(db)

@@ -12,7 +12,8 @@ export async function seedOrganisation(store: Store, overrides: Partial<Organisa
   const orgId = newId(cryptoRandom)
   await store.organisations.create({
     id: orgId, slug: `org-${orgId.toLowerCase().replace(/[^a-z0-9]/g, '')}`, name: 'Org', policy: 'required', allowedMethods: ['totp'],
-    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, pushNumberDigits: 2, allowedOrigins: [], createdAt: now,
+    deviceLimit: 5, rememberBrowserDays: 30, codeTtlMinutes: 20, autoUnlockMinutes: null, linkWithSms: false, pushNumberDigits: 2, allowedOrigins: [], minPasswordLength: 12, selfServicePasswordReset: true, notifyAdminsOfPasswordReset: false,
+    sessionIdleMinutes: 60, sessionMaxHours: 24, createdAt: now,
     ...overrides,
   })
   return orgId
@@ -25,7 +26,7 @@ export async function seedAccount(store: Store, overrides: Partial<Account> = {}
     id: newId(cryptoRandom), organisationId: orgId, username: `user-${newId(cryptoRandom)}`, email: 'u@example.test', phone: null,
     phoneVerified: false, role: 'user', twoFactorOverride: 'default', twoFactorEnabled: false, staffTwoFactor: true,
     preferredMethod: null, passwordHash: '$argon2id$stub', language: null, factorsChangedAt: now, passwordChangedAt: now,
-    lastSignInAt: null, createdAt: now, ...overrides,
+    lastSignInAt: null, deactivatedAt: null, mustChangePassword: false, createdAt: now, ...overrides,
   }
   assert.equal(await store.accounts.create(account), true)
   return account

@@ -4,6 +4,7 @@ import type { PushStore } from './push-store.js'
 import type { RecoveryCodeStore } from './recovery-code-store.js'
 import type { PasskeyStore } from './passkey-store.js'
 import type { DeliveryQueueStore } from './delivery-queue-store.js'
+import type { PasswordResetStore } from './password-reset-store.js'
 import type { FlowState } from '../domain/sign-in/sign-in-flow.js'
 import type { CodeChannel, CodePurpose } from '../domain/methods/one-time-code.js'
 
@@ -32,6 +33,15 @@ export interface Organisation {
   pushNumberDigits: number
   /** Origins of applications behind forward auth, each possibly asking for a second factor. */
   allowedOrigins: AllowedOrigin[]
+  /** The fewest characters of a new password, 8 to 64 (NIST SP 800-63B §3.1.1.2). */
+  minPasswordLength: number
+  /** "Forgot your password?" sends a link; off: the e-mail says to ask an admin. */
+  selfServicePasswordReset: boolean
+  /** The admins hear of every password reset. */
+  notifyAdminsOfPasswordReset: boolean
+  /** Session idle timeout and absolute lifetime (SC-07). */
+  sessionIdleMinutes: number
+  sessionMaxHours: number
   createdAt: Date
 }
 
@@ -48,6 +58,11 @@ export type OrganisationSettingsPatch = Partial<
     | 'linkWithSms'
     | 'pushNumberDigits'
     | 'allowedOrigins'
+    | 'minPasswordLength'
+    | 'selfServicePasswordReset'
+    | 'notifyAdminsOfPasswordReset'
+    | 'sessionIdleMinutes'
+    | 'sessionMaxHours'
   >
 >
 
@@ -68,6 +83,10 @@ export interface Account {
   factorsChangedAt: Date
   passwordChangedAt: Date
   lastSignInAt: Date | null
+  /** Deactivated by an admin: cannot sign in, kept for the audit (issue 17). */
+  deactivatedAt: Date | null
+  /** An admin asked for a new password at the next sign-in. */
+  mustChangePassword: boolean
   createdAt: Date
 }
 
@@ -87,6 +106,8 @@ export type AccountPatch = Partial<
     | 'factorsChangedAt'
     | 'passwordChangedAt'
     | 'lastSignInAt'
+    | 'deactivatedAt'
+    | 'mustChangePassword'
   >
 >
 
@@ -217,6 +238,10 @@ export interface AccountStore {
   /** Looks up by the case-folded, NFKC user name (BF-13). */
   getByUsername(usernameKey: string): Promise<Account | undefined>
   listByOrganisation(organisationId: string | null): Promise<Account[]>
+  /** Accounts whose stored address is this one, compared without case ("Forgot your password?"). */
+  listByEmail(email: string): Promise<Account[]>
+  /** An organisation's admins (notices), active ones only. */
+  listAdmins(organisationId: string): Promise<Account[]>
   update(id: string, patch: AccountPatch): Promise<void>
   remove(id: string): Promise<boolean>
 }
@@ -295,6 +320,10 @@ export interface SessionStore {
   /** Extends idle time; never past the absolute expiry. */
   touch(id: string, now: Date): Promise<void>
   remove(id: string): Promise<void>
+  /** The account's sessions, newest first. */
+  listForAccount(accountId: string): Promise<Session[]>
+  /** Ends one session of the account; `false` if it is not (or no longer) the account's. */
+  removeForAccount(accountId: string, id: string): Promise<boolean>
   removeAllForAccount(accountId: string, exceptId?: string): Promise<number>
   deleteExpired(now: Date): Promise<number>
 }
@@ -320,6 +349,11 @@ export interface BypassGrantStore {
 export interface AuditStore {
   append(event: NewAuditEvent): Promise<void>
   list(filter: AuditFilter): Promise<AuditEventRow[]>
+  /**
+   * Erasure (issue 17): the account's events stay, with `scrub` applied to each one's details
+   * (personal data replaced by the pseudonym); returns how many were rewritten.
+   */
+  pseudonymise(accountId: string, scrub: (details: Record<string, unknown>) => Record<string, unknown>): Promise<number>
 }
 
 export interface ApiTokenStore {
@@ -387,6 +421,8 @@ export interface OutboxStore {
   append(message: Omit<OutboxMessage, 'id'>): Promise<void>
   /** Newest first; `to` filters on the exact address or number. */
   list(to: string | undefined, limit: number): Promise<OutboxMessage[]>
+  /** Forgets every message to these addresses and numbers (erasure). */
+  removeForRecipients(recipients: readonly string[]): Promise<number>
 }
 
 export interface Store {
@@ -415,6 +451,8 @@ export interface Store {
   readonly recoveryCodes: RecoveryCodeStore
   /** Passkeys' WebAuthn credentials and the ceremonies' challenges (F-X-1). */
   readonly passkeys: PasskeyStore
+  /** Password reset links (issue 17). */
+  readonly passwordResets: PasswordResetStore
   /** Runs `work` in one transaction: all its writes land, or none. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
   /** True when the database answers (readiness). */

@@ -138,7 +138,7 @@ export async function reauthenticate(
   }
   const amr = await secondFactorStepForReauthentication(ctx, auth, input, meta)
   return inTransaction(ctx, async (tx) => {
-    const { token, session } = await createSession(tx, tx.store, { accountId: auth.account.id, amr, authenticatedAt: tx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
+    const { token, session } = await createSession(tx, tx.store, { accountId: auth.account.id, organisation: auth.organisation, amr, authenticatedAt: tx.clock.now(), restricted: auth.session.restrictedToEnrolment, meta })
     await tx.store.sessions.remove(auth.session.id)
     await recordEvent(tx.store, tx.clock.now(), meta, { event: 'reauthentication.succeeded', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}` })
     return { token, auth: { ...auth, session } }

@@ -1,5 +1,7 @@
 import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protocol'
-import { DAY_MS } from '../domain/clock.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/clock.js'
+import { DEFAULT_MIN_PASSWORD_LENGTH } from '../domain/password-rules.js'
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../domain/sign-in/sign-in-flow.js'
 import { CountersignError } from '../domain/errors.js'
 import { LOCK_AFTER_FAILURES } from '../domain/lockout.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
@@ -11,11 +13,30 @@ import { sendSecurityNotice } from './security-notices.js'
 import { inTransaction, type AdminActor, type Context, type RequestMeta } from './context.js'
 import { describeDevice, removeDevice } from './devices.js'
 import { availableMethods } from './second-factor.js'
+import { enforcePasswordRules } from './passwords.js'
+import { endSessions } from './sessions.js'
 
 /** A one-time sign-in without 2FA expires after 24 hours if unused (F-POL-4, T9). */
 export const BYPASS_LIFETIME_MS = DAY_MS
 
 export const ALL_METHODS: MethodKind[] = ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
+
+/** A new organisation's settings besides its name and policy. */
+export const ORGANISATION_DEFAULTS = {
+  allowedMethods: ALL_METHODS,
+  deviceLimit: 5,
+  rememberBrowserDays: 30,
+  codeTtlMinutes: 20,
+  autoUnlockMinutes: null,
+  linkWithSms: false,
+  pushNumberDigits: 2,
+  allowedOrigins: [],
+  minPasswordLength: DEFAULT_MIN_PASSWORD_LENGTH,
+  selfServicePasswordReset: true,
+  notifyAdminsOfPasswordReset: false,
+  sessionIdleMinutes: SESSION_IDLE_MS / MINUTE_MS,
+  sessionMaxHours: SESSION_ABSOLUTE_MS / HOUR_MS,
+} satisfies Omit<Organisation, 'id' | 'slug' | 'name' | 'policy' | 'createdAt'>
 
 export function describeOrganisation(org: Organisation) {
   return {
@@ -31,6 +52,11 @@ export function describeOrganisation(org: Organisation) {
     linkWithSms: org.linkWithSms,
     pushNumberDigits: org.pushNumberDigits,
     allowedOrigins: org.allowedOrigins,
+    minPasswordLength: org.minPasswordLength,
+    selfServicePasswordReset: org.selfServicePasswordReset,
+    notifyAdminsOfPasswordReset: org.notifyAdminsOfPasswordReset,
+    sessionIdleMinutes: org.sessionIdleMinutes,
+    sessionMaxHours: org.sessionMaxHours,
     createdAt: org.createdAt.toISOString(),
   }
 }
@@ -52,7 +78,7 @@ export async function organisationOrNotFound(ctx: Context, actor: AdminActor, id
   return org
 }
 
-async function accountOrNotFound(ctx: Context, actor: AdminActor, id: string) {
+export async function accountOrNotFound(ctx: Context, actor: AdminActor, id: string) {
   const account = await ctx.store.accounts.get(id)
   if (!account) throw new CountersignError('NOT_FOUND')
   if (actor.kind !== 'staff' && account.organisationId !== actor.organisationId) throw new CountersignError('NOT_FOUND')
@@ -68,18 +94,12 @@ export async function createOrganisation(
   ensureStaff(actor)
   if (await ctx.store.organisations.getBySlug(input.slug)) throw new CountersignError('SLUG_TAKEN')
   const org: Organisation = {
+    ...ORGANISATION_DEFAULTS,
     id: newId(ctx.random),
     slug: input.slug,
     name: input.name,
     policy: input.policy,
     allowedMethods: input.allowedMethods ?? ALL_METHODS,
-    deviceLimit: 5,
-    rememberBrowserDays: 30,
-    codeTtlMinutes: 20,
-    autoUnlockMinutes: null,
-    linkWithSms: false,
-    pushNumberDigits: 2,
-    allowedOrigins: [],
     createdAt: ctx.clock.now(),
   }
   await inTransaction(ctx, async (tx) => {
@@ -145,6 +165,9 @@ async function newAccount(
 ): Promise<Account> {
   // A taken name is found before the hash is paid for; the unique key still decides under a race.
   if (await ctx.store.accounts.getByUsername(usernameKey(input.username))) throw new CountersignError('USERNAME_TAKEN')
+  // An admin's first password for someone meets the same rules as the user's own (issue 17).
+  const organisation = input.organisationId ? ((await ctx.store.organisations.get(input.organisationId)) ?? null) : null
+  await enforcePasswordRules(input, organisation, input.password)
   const now = ctx.clock.now()
   return {
     id: newId(ctx.random),
@@ -163,6 +186,8 @@ async function newAccount(
     factorsChangedAt: now,
     passwordChangedAt: now,
     lastSignInAt: null,
+    deactivatedAt: null,
+    mustChangePassword: false,
     createdAt: now,
   }
 }
@@ -197,6 +222,9 @@ async function summarise(ctx: Context, account: Account, org: Organisation | nul
     lastSignInAt: account.lastSignInAt?.toISOString() ?? null,
     bypassExpiresAt: bypass?.expiresAt.toISOString() ?? null,
     secondFactor: { required: requirement.required, reason: requirement.reason },
+    status: account.deactivatedAt ? ('deactivated' as const) : ('active' as const),
+    deactivatedAt: account.deactivatedAt?.toISOString() ?? null,
+    passwordChangeRequired: account.mustChangePassword,
     createdAt: account.createdAt.toISOString(),
   }
 }
@@ -226,7 +254,7 @@ export async function updateUser(
   ctx: Context,
   actor: AdminActor,
   id: string,
-  patch: { email?: string | undefined; role?: 'user' | 'admin' | undefined; twoFactor?: TwoFactorOverride | undefined; staffTwoFactor?: boolean | undefined; password?: string | undefined },
+  patch: { email?: string | undefined; role?: 'user' | 'admin' | undefined; twoFactor?: TwoFactorOverride | undefined; staffTwoFactor?: boolean | undefined; password?: string | undefined; requirePasswordChange?: boolean | undefined },
   meta: RequestMeta,
 ) {
   const account = await accountOrNotFound(ctx, actor, id)
@@ -234,7 +262,12 @@ export async function updateUser(
   if (patch.staffTwoFactor !== undefined && account.role !== 'staff') throw new CountersignError('INVALID_REQUEST', { field: 'staffTwoFactor', detail: 'only for staff users' })
   if (patch.role !== undefined && account.role === 'staff') throw new CountersignError('INVALID_REQUEST', { field: 'role', detail: 'staff users keep their role' })
   const now = ctx.clock.now()
+  if (patch.password !== undefined) {
+    const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
+    await enforcePasswordRules({ username: account.username, email: patch.email ?? account.email }, organisation, patch.password)
+  }
   const passwordHash = patch.password !== undefined ? await ctx.hasher.hash(patch.password) : undefined
+  const emailChanged = patch.email !== undefined && patch.email.toLowerCase() !== account.email.toLowerCase()
   await inTransaction(ctx, async (tx) => {
     await tx.store.accounts.update(account.id, {
       ...(patch.email !== undefined ? { email: patch.email } : {}),
@@ -242,15 +275,25 @@ export async function updateUser(
       ...(patch.twoFactor !== undefined ? { twoFactorOverride: patch.twoFactor } : {}),
       ...(patch.staffTwoFactor !== undefined ? { staffTwoFactor: patch.staffTwoFactor } : {}),
       ...(passwordHash !== undefined ? { passwordHash, passwordChangedAt: now } : {}),
+      ...(patch.requirePasswordChange !== undefined ? { mustChangePassword: patch.requirePasswordChange } : {}),
     })
     if (patch.password !== undefined) {
-      // A new password ends every session and voids remembered browsers (SC-09, F-LOGIN-3).
-      await tx.store.sessions.removeAllForAccount(account.id)
+      // A new password ends every session, OIDC token and remembered browser (SC-09, F-LOGIN-3).
+      await endSessions(tx, account.id)
       await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
+      await tx.store.passwordResets.removeForAccount(account.id)
     }
+    // A reset link sent to the old address must not outlive the change.
+    if (emailChanged) await tx.store.passwordResets.removeForAccount(account.id)
     const { password: _password, ...visible } = patch
     await recordEvent(tx.store, now, meta, { event: 'account.updated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { changes: visible, passwordChanged: patch.password !== undefined } })
   })
+  if (emailChanged) {
+    // Both addresses hear of it: the new one that it now receives the mail, the old one that it no longer does.
+    const updated = { ...account, email: patch.email! }
+    await sendSecurityNotice(ctx, updated, 'email_changed', meta)
+    await sendSecurityNotice(ctx, updated, 'email_changed_away', meta, { to: [account.email] })
+  }
   return getUser(ctx, actor, account.id)
 }
 

@@ -1,6 +1,6 @@
 import { hasSecondFactor, matchOrigin, parseAbsoluteUrl } from '../domain/return-url.js'
 import type { Context } from './context.js'
-import { accountLocked, resolveSession, type Authenticated } from './sessions.js'
+import { accountLocked, fullySignedIn, resolveSession, type Authenticated } from './sessions.js'
 
 /** Who the proxy may let through, as the `Remote-*` headers tell the application (F-INT-2). */
 export interface ForwardedIdentity {
@@ -21,7 +21,7 @@ export interface ForwardedIdentity {
  */
 export type ForwardAuthDecision =
   | { outcome: 'allowed'; identity: ForwardedIdentity }
-  | { outcome: 'sign_in'; reason: 'no_session' | 'account_locked' | 'enrolment_pending' | 'second_factor_required' | 'unknown_url'; returnUrl: string | null; secondFactor: boolean }
+  | { outcome: 'sign_in'; reason: 'no_session' | 'account_locked' | 'enrolment_pending' | 'password_change_required' | 'second_factor_required' | 'unknown_url'; returnUrl: string | null; secondFactor: boolean }
   | { outcome: 'forbidden'; reason: 'origin_not_allowed' | 'no_organisation' }
 
 /**
@@ -41,13 +41,13 @@ export async function decideForwardAuth(ctx: Context, input: { sessionToken: str
   const locked = resolved !== null && (await accountLocked(ctx, resolved.account.id))
   const auth = locked ? null : resolved
   if (input.url === null) return { outcome: 'sign_in', reason: 'unknown_url', returnUrl: null, secondFactor: false }
-  // SC-03: a session that may only enrol is no session for an application.
-  if (!auth || auth.session.restrictedToEnrolment) {
+  // SC-03: a session that may only enrol, or owes a new password, is no session for an application.
+  if (!auth || !fullySignedIn(auth)) {
     const entries = (await ctx.store.organisations.list()).flatMap((org) => org.allowedOrigins)
     const known = entries.filter((entry) => entry.origin === input.url!.origin)
     return {
       outcome: 'sign_in',
-      reason: auth ? 'enrolment_pending' : locked ? 'account_locked' : 'no_session',
+      reason: auth ? (auth.session.restrictedToEnrolment ? 'enrolment_pending' : 'password_change_required') : locked ? 'account_locked' : 'no_session',
       returnUrl: known.length > 0 ? input.url.href : null,
       secondFactor: known.some((entry) => entry.requireSecondFactor),
     }

@@ -279,11 +279,11 @@ export async function discoverableSignIn(ctx: Context, input: { response: Authen
     await recordEvent(ctx.store, ctx.clock.now(), meta, { event: 'sign_in.passkey_refused', organisationId: account?.organisationId ?? null, accountId: account?.id ?? null, reason })
     return new CountersignError('CREDENTIALS_INVALID')
   }
-  if (!credential || !account || !passkeysAllowed(organisation)) {
+  if (!credential || !account || account.deactivatedAt || !passkeysAllowed(organisation)) {
     // The challenge is spent all the same: one answer per challenge.
     const challenge = answeredChallenge(input.response.response.clientDataJSON)
     if (challenge) await ctx.store.passkeys.consumeChallenge(challenge, 'discoverable', null, ctx.clock.now())
-    throw await refuse(credential ? 'method_not_allowed' : 'unknown_credential')
+    throw await refuse(!credential || !account ? 'unknown_credential' : account.deactivatedAt ? 'account_deactivated' : 'method_not_allowed')
   }
   try {
     await ensureNotLocked(ctx, account, meta, 'passkey_discoverable')
@@ -298,7 +298,7 @@ export async function discoverableSignIn(ctx: Context, input: { response: Authen
     const lockout = await tx.store.lockouts.get(account.id)
     if (lockout.lockedAt || lockout.failures >= lockout.attemptLimit) return { refused: 'account_locked' }
     const now = tx.clock.now()
-    const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: passkeyAmr(check.userVerified === true, false), authenticatedAt: now, restricted: false, meta })
+    const { token, session } = await createSession(tx, tx.store, { accountId: account.id, organisation, amr: passkeyAmr(check.userVerified === true, false), authenticatedAt: now, restricted: false, meta })
     await tx.store.accounts.update(account.id, { lastSignInAt: now })
     await recordEvent(tx.store, now, meta, { event: 'sign_in.completed', organisationId: account.organisationId, accountId: account.id, reason: 'passkey', details: { method: 'passkey', deviceId: check.deviceId, amr: session.amr } })
     return { result: { state: 'completed' as const, auth: { session, account, organisation }, sessionToken: token, reason: 'passkey' } }

@@ -90,8 +90,12 @@ export async function verifySecondFactor<T>(
     throw new CountersignError('ACCOUNT_LOCKED')
   }
   if (outcome.kind === 'failed') {
-    // F-POL-7: the user hears of the lock, after the commit; a failed e-mail never hides the answer.
-    if (outcome.locked) await sendSecurityNotice(ctx, account, 'account_locked', meta)
+    if (outcome.locked) {
+      // F-POL-7: the user hears of the lock, after the commit; a failed e-mail never hides the answer.
+      await sendSecurityNotice(ctx, account, 'account_locked', meta)
+      // The attempt that locks says so itself (issue 17), with when it ends where it ends by itself.
+      throw new CountersignError('ACCOUNT_LOCKED', outcome.lockedUntil ? { details: { lockedUntil: outcome.lockedUntil.toISOString() } } : {})
+    }
     throw new CountersignError('CODE_INVALID')
   }
   return outcome.value
@@ -111,7 +115,7 @@ export interface VerifyInput {
   check?: (tx: Context) => Promise<Evaluation>
 }
 
-type Attempt<T> = { kind: 'locked' } | { kind: 'failed'; locked: boolean } | { kind: 'passed'; value: T }
+type Attempt<T> = { kind: 'locked' } | { kind: 'failed'; locked: boolean; lockedUntil?: Date | null } | { kind: 'passed'; value: T }
 
 /**
  * Charges the attempt, compares the code; a failure is recorded and locks at the limit, a success
@@ -139,15 +143,14 @@ async function attempt<T>(
     return { kind: 'passed', value: await then(tx, { deviceId: check.deviceId }) }
   }
   await recordEvent(tx.store, now, meta, { ...base, event: 'sign_in.second_factor_failed', reason: check.reason, details: { method: input.method, attempt: charge.failures } })
-  let locked = false
   if (charge.failures >= charge.attemptLimit) {
     const until = lockedUntil({ now, failures: charge.failures, autoUnlockMinutes: organisation?.autoUnlockMinutes ?? null })
     if (await tx.store.lockouts.lockIfAtLimit(account.id, now, until)) {
-      locked = true
       await recordEvent(tx.store, now, meta, { ...base, event: 'account.locked', reason: 'too_many_failed_codes', details: { method: input.method, failures: charge.failures, lockedUntil: until?.toISOString() ?? null } })
+      return { kind: 'failed', locked: true, lockedUntil: until }
     }
   }
-  return { kind: 'failed', locked }
+  return { kind: 'failed', locked: false }
 }
 
 /** `deviceId`: the device that made the code, `null` for a recovery code (it has none). */

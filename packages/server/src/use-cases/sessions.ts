@@ -1,10 +1,10 @@
 import { MINUTE_MS } from '../domain/clock.js'
 import { CountersignError } from '../domain/errors.js'
-import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, RECENT_SIGN_IN_MS } from '../domain/sign-in/sign-in-flow.js'
+import { RECENT_SIGN_IN_MS, sessionLimits } from '../domain/sign-in/sign-in-flow.js'
 import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import type { Account, Organisation, Session, Store } from '../store/store.js'
 import { recordEvent } from './audit.js'
-import { boundedText, type Context, type RequestMeta } from './context.js'
+import { boundedText, inTransaction, type Context, type RequestMeta } from './context.js'
 
 /** A signed-in caller: the session row, its account and organisation. */
 export interface Authenticated {
@@ -17,9 +17,10 @@ export interface Authenticated {
 export async function createSession(
   ctx: Context,
   store: Store,
-  input: { accountId: string; amr: string[]; authenticatedAt: Date; restricted: boolean; meta: RequestMeta },
+  input: { accountId: string; organisation: Organisation | null; amr: string[]; authenticatedAt: Date; restricted: boolean; meta: RequestMeta },
 ): Promise<{ token: string; session: Session }> {
   const now = ctx.clock.now()
+  const { maxMs } = sessionLimits(input.organisation)
   const token = newToken(ctx.random)
   const session: Session = {
     id: token.id,
@@ -29,7 +30,7 @@ export async function createSession(
     authenticatedAt: input.authenticatedAt,
     createdAt: now,
     lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
+    expiresAt: new Date(now.getTime() + maxMs),
     restrictedToEnrolment: input.restricted,
     userAgent: boundedText(input.meta.userAgent),
     ip: boundedText(input.meta.ip, 64),
@@ -40,8 +41,10 @@ export async function createSession(
 
 /**
  * Resolves a session cookie: `null` for every kind of invalid token (unknown, wrong secret,
- * expired, idle too long), so no answer tells them apart. Idle time is refreshed at most once a
- * minute, never past the absolute expiry (SC-07).
+ * expired, idle too long, a deactivated account), so no answer tells them apart. The session row
+ * is read on every request, so a session ended anywhere is refused everywhere at once (SC-12).
+ * Idle time is the organisation's, refreshed at most once a minute, never past the absolute
+ * expiry (SC-07).
  */
 export async function resolveSession(ctx: Context, token: string | undefined): Promise<Authenticated | null> {
   const parsed = parseToken(token)
@@ -49,15 +52,26 @@ export async function resolveSession(ctx: Context, token: string | undefined): P
   const session = await ctx.store.sessions.get(parsed.id)
   if (!session || !secretMatches(session.secretHash, parsed.secret)) return null
   const now = ctx.clock.now()
-  if (session.expiresAt <= now || session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now.getTime()) {
+  const account = session.expiresAt > now ? await ctx.store.accounts.get(session.accountId) : undefined
+  if (!account || account.deactivatedAt) {
     await ctx.store.sessions.remove(session.id)
     return null
   }
-  const account = await ctx.store.accounts.get(session.accountId)
-  if (!account) return null
-  if (now.getTime() - session.lastSeenAt.getTime() > MINUTE_MS) await ctx.store.sessions.touch(session.id, now)
   const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
+  if (session.lastSeenAt.getTime() + sessionLimits(organisation).idleMs <= now.getTime()) {
+    await ctx.store.sessions.remove(session.id)
+    return null
+  }
+  if (now.getTime() - session.lastSeenAt.getTime() > MINUTE_MS) await ctx.store.sessions.touch(session.id, now)
   return { session, account, organisation }
+}
+
+/**
+ * A session that may reach everything its account may: not restricted to enrolment, and no new
+ * password owed. OpenID Connect and forward auth answer only for such a session.
+ */
+export function fullySignedIn(auth: Authenticated): boolean {
+  return !auth.session.restrictedToEnrolment && !auth.account.mustChangePassword
 }
 
 /** Sensitive changes need a sign-in within the last 10 minutes (API.md, SC-14). */
@@ -89,6 +103,7 @@ export function describeSession(auth: Authenticated) {
     authenticatedAt: auth.session.authenticatedAt.toISOString(),
     expiresAt: auth.session.expiresAt.toISOString(),
     restrictedToEnrolment: auth.session.restrictedToEnrolment,
+    passwordChangeRequired: auth.account.mustChangePassword,
   }
 }
 
@@ -108,9 +123,63 @@ export async function accountLocked(ctx: Context, accountId: string): Promise<bo
 export async function completeEnrolment(tx: Context, auth: Authenticated, amr: string[], details: Record<string, unknown>, meta: RequestMeta) {
   const { account } = auth
   const now = tx.clock.now()
-  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr, authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
+  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, organisation: auth.organisation, amr, authenticatedAt: auth.session.authenticatedAt, restricted: false, meta })
   await tx.store.sessions.remove(auth.session.id)
   await tx.store.accounts.update(account.id, { lastSignInAt: now })
   await recordEvent(tx.store, now, meta, { event: 'sign_in.enrolment_completed', organisationId: account.organisationId, accountId: account.id, actor: `account:${account.id}`, details })
   return { token, auth: { ...auth, session } }
+}
+
+/** One session as its owner or an admin sees it (SC-12); `currentId` marks the asking browser. */
+function describeSessionRow(session: Session, organisation: Organisation | null, currentId: string | null) {
+  const idleEnds = session.lastSeenAt.getTime() + sessionLimits(organisation).idleMs
+  return {
+    id: session.id,
+    current: session.id === currentId,
+    userAgent: session.userAgent,
+    ip: session.ip,
+    amr: session.amr,
+    signedInAt: session.authenticatedAt.toISOString(),
+    lastSeenAt: session.lastSeenAt.toISOString(),
+    expiresAt: new Date(Math.min(idleEnds, session.expiresAt.getTime())).toISOString(),
+    restrictedToEnrolment: session.restrictedToEnrolment,
+  }
+}
+
+/** The sessions of an account that are still alive, with the organisation's limits. */
+export async function listSessions(ctx: Context, account: Account, organisation: Organisation | null, currentId: string | null) {
+  const now = ctx.clock.now().getTime()
+  const { idleMs, maxMs } = sessionLimits(organisation)
+  const sessions = (await ctx.store.sessions.listForAccount(account.id))
+    .filter((s) => s.expiresAt.getTime() > now && s.lastSeenAt.getTime() + idleMs > now)
+    .map((s) => describeSessionRow(s, organisation, currentId))
+  return { sessions, idleMinutes: idleMs / MINUTE_MS, maxHours: maxMs / (60 * MINUTE_MS) }
+}
+
+/** Ends one of one's own sessions (this one too: that is signing out). */
+export async function endOwnSession(ctx: Context, auth: Authenticated, sessionId: string, meta: RequestMeta) {
+  await inTransaction(ctx, async (tx) => {
+    if (!(await tx.store.sessions.removeForAccount(auth.account.id, sessionId))) throw new CountersignError('NOT_FOUND')
+    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'session.ended', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { sessionId, current: sessionId === auth.session.id } })
+  })
+}
+
+/** "Sign out everywhere else": every other session of the account ends; this one stays. */
+export async function endOtherSessions(ctx: Context, auth: Authenticated, meta: RequestMeta) {
+  return inTransaction(ctx, async (tx) => {
+    const ended = await endSessions(tx, auth.account.id, auth.session.id)
+    await recordEvent(tx.store, tx.clock.now(), meta, { event: 'session.others_ended', organisationId: auth.account.organisationId, accountId: auth.account.id, actor: `account:${auth.account.id}`, details: { ended } })
+    return { ended }
+  })
+}
+
+/**
+ * Ends an account's sessions (all, or all but `exceptId`) and revokes its OpenID Connect grants
+ * and tokens, in the caller's transaction. Every instance reads the session row on each request,
+ * so this takes effect everywhere at once (SC-12); a refresh token stops working with its grant.
+ */
+export async function endSessions(tx: Context, accountId: string, exceptId?: string): Promise<number> {
+  const ended = await tx.store.sessions.removeAllForAccount(accountId, exceptId)
+  await tx.store.oidc.revokeByAccount(accountId)
+  return ended
 }

@@ -56,14 +56,15 @@ export async function passwordStep(
   }
   const passwordOk = checked.ok
   const now = ctx.clock.now()
-  if (!account || !passwordOk) {
+  // A deactivated account answers exactly like a wrong password (issue 17, EN-01): the hash ran all the same.
+  if (!account || !passwordOk || account.deactivatedAt) {
     // Recorded for unknown names too (without the name, which is often a mistyped password): the
     // same write keeps the two cases alike in timing (EN-02) and counts stuffing per IP.
     await recordEvent(store, now, meta, {
       event: 'sign_in.password_failed',
       organisationId: account?.organisationId ?? null,
       accountId: account?.id ?? null,
-      reason: 'credentials_invalid',
+      reason: account?.deactivatedAt && passwordOk ? 'account_deactivated' : 'credentials_invalid',
     })
     throw new CountersignError('CREDENTIALS_INVALID')
   }
@@ -128,7 +129,7 @@ async function decide(
   }
 
   if (!requirement.required) {
-    const { token, session } = await createSession(ctx, store, { accountId: account.id, amr: amrFor(null), authenticatedAt: now, restricted: false, meta })
+    const { token, session } = await createSession(ctx, store, { accountId: account.id, organisation, amr: amrFor(null), authenticatedAt: now, restricted: false, meta })
     await store.accounts.update(account.id, { lastSignInAt: now })
     await audit('sign_in.completed', requirement.reason, { amr: session.amr })
     return {
@@ -177,8 +178,8 @@ async function createFlow(ctx: Context, account: Account, state: Exclude<FlowSta
 async function enrolmentFlow(ctx: Context, account: Account, reason: string, meta: RequestMeta, amr: string[] = amrFor(null)): Promise<SignInResult> {
   const now = ctx.clock.now()
   const { flow, flowToken } = await createFlow(ctx, account, 'awaiting_enrolment', [], reason)
-  const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, amr, authenticatedAt: now, restricted: true, meta })
   const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
+  const { token, session } = await createSession(ctx, ctx.store, { accountId: account.id, organisation, amr, authenticatedAt: now, restricted: true, meta })
   return { state: 'awaiting_enrolment', flow, flowToken, restricted: { auth: { session, account, organisation }, sessionToken: token }, reason }
 }
 
@@ -244,6 +245,8 @@ export async function completeSecondFactor(
 ): Promise<SignInResult> {
   const { flow, account, organisation } = input
   const now = tx.clock.now()
+  // Deactivated while the flow was open: it ends like an expired one.
+  if (account.deactivatedAt) throw new CountersignError('FLOW_EXPIRED')
   if (!(await tx.store.flows.transition(flow.id, 'awaiting_second_factor', 'completed', now))) {
     throw new CountersignError('FLOW_EXPIRED')
   }
@@ -253,7 +256,7 @@ export async function completeSecondFactor(
     await recordEvent(tx.store, now, meta, { event: 'sign_in.phone_required', organisationId: account.organisationId, accountId: account.id, reason: 'sms_without_phone', details: { method: 'sms' } })
     return enrolmentFlow(tx, account, 'phone_required', meta, amrFor('email'))
   }
-  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, amr: input.amr ?? amrFor(input.method), authenticatedAt: now, restricted: false, meta })
+  const { token, session } = await createSession(tx, tx.store, { accountId: account.id, organisation, amr: input.amr ?? amrFor(input.method), authenticatedAt: now, restricted: false, meta })
   await tx.store.accounts.update(account.id, { lastSignInAt: now })
   const audit = (event: string, reason: string | null, details?: Record<string, unknown>) =>
     recordEvent(tx.store, now, meta, { event, organisationId: account.organisationId, accountId: account.id, reason, details: { method: input.method, ...details } })

@@ -6,9 +6,18 @@ export type FlowState = 'awaiting_second_factor' | 'awaiting_enrolment' | 'compl
 /** A pending second factor lives at most 10 minutes (SC-05, ASVS 6.5.5). */
 export const FLOW_LIFETIME_MS = 10 * MINUTE_MS
 
-/** Sessions: idle at most 1 hour, absolute at most 24 hours (SECURITY.md §Sessions, SC-07). */
+/**
+ * Sessions: idle at most 1 hour, absolute at most 24 hours by default (SECURITY.md §Sessions,
+ * SC-07, NIST SP 800-63B AAL2); an organisation may choose 5 minutes to 12 hours idle and 1 hour to
+ * 30 days absolute. Staff, who belong to no organisation, keep the defaults.
+ */
 export const SESSION_IDLE_MS = 60 * MINUTE_MS
 export const SESSION_ABSOLUTE_MS = 24 * 60 * MINUTE_MS
+
+export function sessionLimits(organisation: { sessionIdleMinutes: number; sessionMaxHours: number } | null): { idleMs: number; maxMs: number } {
+  if (!organisation) return { idleMs: SESSION_IDLE_MS, maxMs: SESSION_ABSOLUTE_MS }
+  return { idleMs: organisation.sessionIdleMinutes * MINUTE_MS, maxMs: organisation.sessionMaxHours * 60 * MINUTE_MS }
+}
 /** Adding or removing a factor needs a sign-in within the last 10 minutes (API.md). */
 export const RECENT_SIGN_IN_MS = 10 * MINUTE_MS
 

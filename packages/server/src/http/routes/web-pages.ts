@@ -9,7 +9,7 @@ import { homePage } from './home-page.js'
 export const WEB_DIST = fileURLToPath(new URL('../../../../web/dist/', import.meta.url))
 
 /** The pages of the single-page UI; each answers with its `index.html`, the script routes. */
-const PAGES = ['/', '/sign-in', '/account/security', '/admin', '/admin/*', '/dev/outbox']
+const PAGES = ['/', '/sign-in', '/forgot-password', '/password-reset', '/account/security', '/account/password', '/admin', '/admin/*', '/dev/outbox']
 
 /**
  * Serves the web UI (issue 4) built by `npm run build`: hashed assets under `/assets/` cached for a

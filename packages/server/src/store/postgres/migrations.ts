@@ -5,6 +5,7 @@ import { pushMigration } from '../push-store.js'
 import { deliveryQueueMigration } from '../delivery-queue-store.js'
 import { recoveryCodeMigration } from '../recovery-code-store.js'
 import { passkeyMigration } from '../passkey-store.js'
+import { accountLifecycleMigration } from '../password-reset-store.js'
 
 /**
  * PostgreSQL schema: the same tables and columns as SQLite's (store/sqlite/migrations.ts), so one
@@ -215,6 +216,6 @@ const reauthCodes: Migration = {
 
 export const postgresMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('postgres'), '0006-delivery-queue': deliveryQueueMigration('postgres'), '0007-reauth-codes': reauthCodes, '0008-recovery-codes': recoveryCodeMigration('postgres'), '0009-passkeys': passkeyMigration('postgres') }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('postgres'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('postgres'), '0006-delivery-queue': deliveryQueueMigration('postgres'), '0007-reauth-codes': reauthCodes, '0008-recovery-codes': recoveryCodeMigration('postgres'), '0009-passkeys': passkeyMigration('postgres'), '0010-account-lifecycle': accountLifecycleMigration('postgres') }
   },
 }

@@ -2,6 +2,7 @@ import { after } from 'node:test'
 import { createPostgresDatabase } from '../../test-support/harness.js'
 import { describeCodeStoreContract } from '../codes.contract.js'
 import { describeDeliveryQueueContract } from '../delivery-queue.contract.js'
+import { describeLifecycleContract } from '../lifecycle.contract.js'
 import { describeOidcStoreContract } from '../oidc.contract.js'
 import { describeStoreContract } from '../store.contract.js'
 import type { Store } from '../store.js'
@@ -27,6 +28,7 @@ const openShared = async () => {
 describeCodeStoreContract('postgres', openShared)
 describeOidcStoreContract('postgres', openShared)
 describeDeliveryQueueContract('postgres', openShared)
+describeLifecycleContract('postgres', openShared)
 
 describeStoreContract('postgres', async () => {
   shared ??= createPostgresDatabase().then(async ({ url, drop }) => ({ store: await openPostgresStore(url, { poolSize: 20 }), drop }))

@@ -5,6 +5,7 @@ import { pushMigration } from '../push-store.js'
 import { deliveryQueueMigration } from '../delivery-queue-store.js'
 import { recoveryCodeMigration } from '../recovery-code-store.js'
 import { passkeyMigration } from '../passkey-store.js'
+import { accountLifecycleMigration } from '../password-reset-store.js'
 
 /**
  * SQLite schema. Times are integer milliseconds since the epoch (one type on both dialects);
@@ -238,6 +239,6 @@ const reauthCodes: Migration = {
 
 export const sqliteMigrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('sqlite'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('sqlite'), '0006-delivery-queue': deliveryQueueMigration('sqlite'), '0007-reauth-codes': reauthCodes, '0008-recovery-codes': recoveryCodeMigration('sqlite'), '0009-passkeys': passkeyMigration('sqlite') }
+    return { '0001-initial': initial, '0002-codes': codes, '0003-oidc': oidcMigration('sqlite'), '0004-forward-auth': forwardAuth, '0005-push': pushMigration('sqlite'), '0006-delivery-queue': deliveryQueueMigration('sqlite'), '0007-reauth-codes': reauthCodes, '0008-recovery-codes': recoveryCodeMigration('sqlite'), '0009-passkeys': passkeyMigration('sqlite'), '0010-account-lifecycle': accountLifecycleMigration('sqlite') }
   },
 }

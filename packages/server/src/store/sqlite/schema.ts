@@ -17,6 +17,12 @@ export interface Tables {
     push_number_digits: number
     /** JSON `[{"origin","requireSecondFactor"}]` (migration 0004-forward-auth). */
     allowed_origins: string
+    /** Migration 0010-account-lifecycle. */
+    min_password_length: number
+    self_service_reset: number
+    notify_admins_of_reset: number
+    session_idle_minutes: number
+    session_max_hours: number
     created_at: number
   }
   accounts: {
@@ -37,6 +43,9 @@ export interface Tables {
     factors_changed_at: number
     password_changed_at: number
     last_sign_in_at: number | null
+    /** Migration 0010-account-lifecycle. */
+    deactivated_at: number | null
+    must_change_password: number
     created_at: number
   }
   lockouts: {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { after } from 'node:test'
 import { describeCodeStoreContract } from '../codes.contract.js'
 import { describeDeliveryQueueContract } from '../delivery-queue.contract.js'
+import { describeLifecycleContract } from '../lifecycle.contract.js'
 import { describeOidcStoreContract } from '../oidc.contract.js'
 import { describeStoreContract } from '../store.contract.js'
 import { openSqliteStore } from './open-sqlite-store.js'
@@ -16,3 +17,4 @@ describeStoreContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db
 describeCodeStoreContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db`)))
 describeOidcStoreContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db`)))
 describeDeliveryQueueContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db`)))
+describeLifecycleContract('sqlite', () => openSqliteStore(join(dir, `store-${++n}.db`)))
