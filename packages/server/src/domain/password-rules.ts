@@ -11,8 +11,9 @@ import type { ZxcvbnFactory } from '@zxcvbn-ts/core'
  * The check is zxcvbn-ts with its common-passwords list (49,000 passwords from breach corpora) and
  * the context words as user inputs, offline: its estimate of guesses must reach 10^8 (its "score
  * 3"). That refuses a listed password, one a few changes away from one ("P@ssw0rd2024!"), a
- * repeat or a keyboard row, and one built on the user name, while any passphrase of a few
- * unrelated words, or 12 random characters, passes.
+ * repeat or a keyboard row, while any passphrase of a few unrelated words, or 12 random
+ * characters, passes. A password that contains the user name or the service's name is refused
+ * outright.
  */
 
 export const DEFAULT_MIN_PASSWORD_LENGTH = 12
@@ -45,30 +46,40 @@ function loadEstimator(): Promise<ZxcvbnFactory> {
 }
 
 /**
- * The words a password must not be built on: the user name and its parts, the e-mail's local part,
- * the organisation's name and short name, and "countersign".
+ * The context a password must not be built on (NIST: "context-specific words… and derivatives"):
+ * `whole` — the user name, the e-mail's local part and "countersign" — which a new password may
+ * not contain at all (from 4 characters on); and `words`, those, the organisation's name and short
+ * name, and their parts, which zxcvbn counts as already known when it estimates. (An
+ * organisation's name is often a plain word, "Care" or "Scale": containing it is judged by the
+ * estimate, not refused outright.)
  */
-export function contextWords(input: { username: string; email?: string | null; organisation?: { name: string; slug: string } | null }): string[] {
+export interface PasswordContext {
+  whole: string[]
+  words: string[]
+}
+
+export function passwordContext(input: { username: string; email?: string | null; organisation?: { name: string; slug: string } | null }): PasswordContext {
+  const whole = new Set<string>(['countersign'])
   const words = new Set<string>(['countersign'])
-  const add = (value: string | null | undefined) => {
-    if (!value) return
+  const personal = [input.username, input.email?.split('@')[0]]
+  for (const value of [...personal, input.organisation?.name, input.organisation?.slug]) {
+    if (!value) continue
     const lower = value.normalize('NFKC').toLowerCase()
+    if (personal.includes(value) && [...lower].length >= 4) whole.add(lower)
     words.add(lower)
     for (const part of lower.split(/[^\p{L}\p{N}]+/u)) if (part.length >= 3) words.add(part)
   }
-  add(input.username)
-  add(input.email?.split('@')[0])
-  add(input.organisation?.name)
-  add(input.organisation?.slug)
-  return [...words]
+  return { whole: [...whole], words: [...words] }
 }
 
 /** Judges a new password; the caller has already bounded its length (schema: 8–256 characters). */
-export async function judgeNewPassword(password: string, input: { minLength: number; context: readonly string[] }): Promise<PasswordVerdict> {
+export async function judgeNewPassword(password: string, input: { minLength: number; context: PasswordContext }): Promise<PasswordVerdict> {
   const normalised = password.normalize('NFKC')
   if (passwordCharacters(normalised) < input.minLength) return { ok: false, reason: 'too_short', minLength: input.minLength }
+  const lower = normalised.toLowerCase()
+  if (input.context.whole.some((word) => lower.includes(word))) return { ok: false, reason: 'personal' }
   const zxcvbn = await loadEstimator()
-  const result = zxcvbn.check([...normalised].slice(0, ESTIMATED_CHARACTERS).join(''), [...input.context])
+  const result = zxcvbn.check([...normalised].slice(0, ESTIMATED_CHARACTERS).join(''), input.context.words)
   if (Math.log10(result.guesses) >= MIN_GUESSES_LOG10) return { ok: true }
   const personal = result.sequence.some((match) => 'dictionaryName' in match && match.dictionaryName === 'userInputs')
   if (personal) return { ok: false, reason: 'personal' }

@@ -303,6 +303,36 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     assert.ok((await t.auditEvents({ account: locked.id, event: 'sign_in.rejected_locked' })).length >= 1)
   })
 
+  test('SC-12 SC-09: "sign out everywhere", a password reset and a deactivation each revoke the user’s refresh tokens at once', async () => {
+    const refreshTokenOf = async (user: { username: string; password: string; secret: string }) => {
+      const flow = await authorize(new Browser(base), user)
+      const tokens = await client.authorizationCodeGrant(config, new URL(flow.callback), { pkceCodeVerifier: flow.verifier, expectedState: flow.state })
+      assert.ok(tokens.refresh_token)
+      return tokens.refresh_token!
+    }
+    const refused = (token: string, why: string) =>
+      assert.rejects(client.refreshTokenGrant(config, token), (error: { error?: string }) => error.error === 'invalid_grant', why)
+
+    const user = await t.enrolledUser(org.id)
+    const kept = await refreshTokenOf(user)
+    assert.ok((await client.refreshTokenGrant(config, kept)).access_token, 'a refresh token works until then')
+    const ended = await refreshTokenOf(user)
+    assert.equal((await t.admin('POST', `/api/v1/admin/users/${user.id}/sessions/end`)).statusCode, 200)
+    await refused(ended, 'sign out everywhere revokes it')
+
+    const reset = await refreshTokenOf(user)
+    assert.equal((await t.admin('POST', `/api/v1/admin/users/${user.id}/password-reset`)).statusCode, 202)
+    const mail = (await t.ctx.store.outbox.list(`${user.username}@example.test`, 1))[0]
+    const token = /#token=([A-Za-z0-9_.-]+)/.exec(mail?.text ?? '')?.[1]
+    assert.ok(token, 'the link went to the outbox')
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/v1/password-reset/complete', payload: { token, newPassword: 'quiet copper meadow' } })).statusCode, 200)
+    await refused(reset, 'a new password revokes it')
+
+    const deactivated = await refreshTokenOf({ ...user, password: 'quiet copper meadow' })
+    assert.equal((await t.admin('POST', `/api/v1/admin/users/${user.id}/deactivate`)).statusCode, 200)
+    await refused(deactivated, 'deactivation revokes it')
+  })
+
   test('F-INT-3: clients are managed per organisation through the admin API, validated, with the secret shown once and stored sealed', async () => {
     const bad = await t.admin('POST', `/api/v1/admin/organisations/${org.id}/oidc-clients`, { name: 'Bad', redirectUris: ['http://evil.example/cb'] })
     assert.equal(bad.statusCode, 400)

@@ -1,6 +1,6 @@
 import { HOUR_MS, MINUTE_MS } from '../domain/clock.js'
 import { CountersignError } from '../domain/errors.js'
-import { contextWords, DEFAULT_MIN_PASSWORD_LENGTH, judgeNewPassword } from '../domain/password-rules.js'
+import { DEFAULT_MIN_PASSWORD_LENGTH, judgeNewPassword, passwordContext } from '../domain/password-rules.js'
 import { newToken, parseToken, secretMatches } from '../domain/tokens.js'
 import { usernameKey } from '../domain/username.js'
 import { DeliveryError, maskRecipient } from '../delivery/delivery.js'
@@ -39,7 +39,7 @@ export async function enforcePasswordRules(
 ): Promise<void> {
   const verdict = await judgeNewPassword(password, {
     minLength: organisation?.minPasswordLength ?? DEFAULT_MIN_PASSWORD_LENGTH,
-    context: contextWords({ username: account.username, email: account.email ?? null, organisation }),
+    context: passwordContext({ username: account.username, email: account.email ?? null, organisation }),
   })
   if (!verdict.ok) {
     throw new CountersignError('PASSWORD_REJECTED', { details: { reason: verdict.reason, ...(verdict.minLength ? { minLength: verdict.minLength } : {}) } })
