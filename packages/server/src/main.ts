@@ -94,6 +94,7 @@ export function startHousekeeping(ctx: Context): () => void {
     await ctx.store.oneTimeCodes.deleteExpired(now)
     await ctx.store.push.deleteExpired(now)
     await ctx.store.passkeys.deleteExpiredChallenges(now)
+    await ctx.store.passwordResets.deleteExpired(now)
     await ctx.store.sendBudgets.deleteBefore(new Date(now.getTime() - 2 * 24 * 60 * MINUTE_MS))
   }
   const timer = setInterval(() => void run().catch(() => {}), 5 * MINUTE_MS)

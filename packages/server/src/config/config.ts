@@ -92,6 +92,8 @@ export const configSchema = z.strictObject({
   /** Per-IP limits per minute on the unauthenticated sign-in steps. */
   rateLimitPasswordPerMinute: int(1, 1_000_000).default(30),
   rateLimitCodePerMinute: int(1, 1_000_000).default(60),
+  /** "Forgot your password?" requests per IP per minute, before anything is looked up (issue 17). */
+  rateLimitPasswordResetPerMinute: int(1, 1_000_000).default(5),
   /** Largest request body in bytes. */
   bodyLimitBytes: int(1024, 1_048_576).default(16_384),
 }).superRefine((config, issue) => {

@@ -21,9 +21,6 @@ const signedIn = { 401: { description: 'SESSION_REQUIRED' } }
 const denied = { 401: { description: 'SESSION_REQUIRED: no valid token or session' }, 403: { description: 'FORBIDDEN: another organisation, not an admin, or yourself' }, 404: { description: 'NOT_FOUND' } }
 const rejected = { 422: { description: 'PASSWORD_REJECTED: too short, common, built on the user name…; `reason` says which, the message in words' } }
 
-/** "Forgot your password?" requests per IP per minute, before anything is looked up. */
-const RESET_REQUESTS_PER_IP_PER_MINUTE = 5
-
 /**
  * Reset requests still being handled after their answer went out; `settled()` waits for them
  * (tests, and a clean shutdown).
@@ -74,7 +71,7 @@ export function lifecycleRoutes(router: Router, ctx: Context, cookies: Cookies) 
       responses: { 202: { description: '`{"accepted":true}`, always alike' }, 400: { description: 'INVALID_REQUEST: not one user name or address (arrays are refused)' }, 429: { description: 'RATE_LIMITED: too many from this address' } },
     },
     async ({ body, meta, reply, request }) => {
-      await limitPerIp(ctx, 'password-reset', meta.ip, RESET_REQUESTS_PER_IP_PER_MINUTE)
+      await limitPerIp(ctx, 'password-reset', meta.ip, ctx.config.rateLimitPasswordResetPerMinute)
       // Answered before anything is looked up: neither the answer nor its timing tells who exists.
       const work = requestPasswordReset(ctx, body, meta)
         .catch((error: unknown) => request.log.error({ err: error }, 'password reset request failed'))
