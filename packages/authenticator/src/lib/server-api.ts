@@ -47,6 +47,8 @@ export function serverNow(server: string, localMs: number = Date.now()): Date {
 }
 
 async function call<T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  // Signed requests are signed just before this: the clock they were signed with is this one.
+  const startedAt = Date.now()
   let response: Response
   try {
     response = await fetch(new URL(path, server), {
@@ -75,7 +77,11 @@ async function call<T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE'
     const error = (data as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined)?.error
     const hinted = Date.parse(typeof error?.serverTime === 'string' ? error.serverTime : '')
     const reference = Number.isFinite(hinted) ? hinted : serverDate
-    const skew = Number.isFinite(reference) ? Date.now() - reference : null
+    // The skew of the clock the request was signed with. If the phone's clock moved while the
+    // request was out (set right by hand, or by the network), it cannot be told: unknown, never
+    // "no skew" — which would make a refused signature look like a removed device.
+    const elapsed = Date.now() - startedAt
+    const skew = Number.isFinite(reference) && elapsed >= 0 && elapsed < 30_000 ? startedAt - reference : null
     throw new ServerError(response.status, error?.code ?? (response.status >= 500 ? 'SERVER' : 'UNKNOWN'), error?.message ?? '', skew, error ?? {})
   }
   return data as T
