@@ -92,7 +92,7 @@ describe('My Account > Security', () => {
     await page.getByRole('region', { name: 'Two-step verification' }).getByText('On', { exact: true }).waitFor()
     await snapshot(page, 'account-linked')
 
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     w.t.nextStep()
     await openSecurity(page, user, secret)
@@ -220,7 +220,7 @@ describe('My Account > Security', () => {
     await snapshot(page, 'account-two-factor-off')
 
     // Off means the password alone signs in.
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     await openSecurity(page, user)
 
@@ -259,7 +259,7 @@ describe('My Account > Security', () => {
     await card.getByText('No browser is remembered.').waitFor()
     assert.equal(await item.count(), 0)
 
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     await signInWithPages(page, user)
     await page.getByLabel('Code from your authenticator app').waitFor()

@@ -207,7 +207,7 @@ describe('Contact details and SMS without a number (F-SET-2, F-OTP-4)', () => {
     assert.deepEqual(await unlabelledFields(page), [])
 
     // The next sign-in sends the code to the verified number.
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     w.t.clock.advance(31_000)
     await signInWithPages(page, user)

@@ -348,7 +348,7 @@ describe('Recovery codes (F-X-2)', () => {
     await card.getByText('10 van 10 over').waitFor()
     await snapshot(page, 'recovery-codes-nl')
 
-    await page.getByRole('button', { name: 'Afmelden' }).click()
+    await page.getByRole('button', { name: 'Afmelden', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     await signInWithRecoveryCode(page, person, codes[0]!, { other: 'Een andere methode gebruiken', choice: 'Herstelcode', verify: 'Controleren' })
     await page.getByRole('heading', { name: 'Je bent aangemeld met een herstelcode — nog 9 over' }).waitFor()
@@ -374,7 +374,7 @@ describe('Recovery codes (F-X-2)', () => {
     await section(page).getByText('10 of 10 left').waitFor()
     assert.ok((await widest(page)) <= 390, `the section fits (widest edge ${await widest(page)} px)`)
 
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL(/\/sign-in$/)
     await signInWithRecoveryCode(page, person, codes[0]!)
     await page.getByRole('heading', { name: 'You signed in with a recovery code — 9 left' }).waitFor()

@@ -34,6 +34,13 @@ try {
   }
   const bob = await withApp('bob')
   const alice = await w.t.createUser(org.id, { username: 'alice' })
+  // Issue 17: bob is signed in on his phone too (linking his app through the API left a session: gone).
+  await w.t.admin('POST', `/api/v1/admin/users/${bob.id}/sessions/end`)
+  const iphone = { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1' }
+  const bobsPhone = new CookieJar()
+  await w.t.browser(bobsPhone, 'POST', '/api/v1/sign-in/password', { username: bob.username, password: bob.password }, iphone)
+  await w.t.browser(bobsPhone, 'POST', '/api/v1/sign-in/second-factor', { method: 'totp', code: totpCode(bob.secret, w.t.clock.now()) }, iphone)
+  w.t.nextStep()
 
   const desktop = await (await w.context()).newPage()
   await desktop.goto('/sign-in')
@@ -50,6 +57,11 @@ try {
   await desktop.getByRole('heading', { name: 'Recovery codes' }).waitFor()
   await desktop.getByRole('region', { name: 'Recent activity' }).getByRole('listitem').first().waitFor()
   await shot(desktop, 'account-security')
+  // Issue 17: where bob is signed in, this browser marked.
+  const sessions = desktop.getByRole('region', { name: 'Sessions', exact: true })
+  await sessions.getByText('Safari on iOS').waitFor()
+  await sessions.screenshot({ path: `${OUT}sessions.png` })
+  process.stdout.write('docs/screenshots/sessions.png\n')
 
   // F-X-2: recovery codes, shown once; then a sign-in with one of them.
   await desktop.getByRole('button', { name: 'Make recovery codes' }).click()
@@ -154,6 +166,12 @@ try {
   await step.getByRole('button', { name: 'Passkey', exact: true }).click()
   await step.getByRole('button', { name: 'Use your passkey' }).waitFor()
   await shot(step, 'sign-in-passkey')
+
+  // Issue 17: "Forgot your password?" from the sign-in page.
+  const forgot = await (await w.context()).newPage()
+  await forgot.goto('/forgot-password')
+  await forgot.getByLabel('User name or e-mail address').fill('bob')
+  await shot(forgot, 'forgot-password')
 
   const phone = await (await w.context({ language: 'nl', mobile: true })).newPage()
   await phone.goto('/sign-in')

@@ -6,9 +6,12 @@ import { api, ApiError } from './api'
 import { Layout } from './components/layout'
 import { initialLanguage, LanguageContext, rememberLanguage, useT, type Language } from './i18n'
 import { AccountSecurity } from './pages/account-security'
+import { PasswordPage } from './pages/account/password'
 import { AdminRoutes } from './pages/admin/index'
 import { DevOutbox } from './pages/dev-outbox'
 import { EnrolmentDialog } from './pages/enrolment'
+import { ForgotPassword } from './pages/forgot-password'
+import { PasswordReset } from './pages/password-reset'
 import { SignIn } from './pages/sign-in'
 import { isAdmin, SessionContext, useSession } from './session'
 import './styles.css'
@@ -72,8 +75,11 @@ function Routes() {
   return (
     <Router>
       <Route path="/sign-in" component={SignIn} />
+      <Route path="/forgot-password" component={ForgotPassword} />
+      <Route path="/password-reset" component={PasswordReset} />
       <Route path="/dev/outbox" component={DevOutbox} />
       <Route path="/account/security" component={signedIn(AccountSecurity)} />
+      <Route path="/account/password" component={PasswordPage} />
       <Route path="/admin/*" component={signedIn(AdminRoutes, true)} />
       <Route path="/admin" component={signedIn(AdminRoutes, true)} />
       <Route path="/" component={Home} />
@@ -84,15 +90,18 @@ function Routes() {
 
 /**
  * Pages behind a session: signed out → the sign-in page, which brings the user back here;
- * a session restricted to enrolment → the enrolment dialog first (F-LOGIN-5).
+ * a session restricted to enrolment → the enrolment dialog first (F-LOGIN-5); an administrator
+ * asked for a new password → the password page first, which brings the user back here (issue 17).
  */
 function signedIn<P extends object>(Page: (props: P) => preact.JSX.Element | null, adminOnly = false) {
   return function Guarded(props: P) {
     const { session } = useSession()
     const { route, url } = useLocation()
-    const allowed = session && !session.restrictedToEnrolment && (!adminOnly || isAdmin(session))
+    const owesPassword = !!session && !session.restrictedToEnrolment && session.passwordChangeRequired
+    const allowed = session && !session.restrictedToEnrolment && !owesPassword && (!adminOnly || isAdmin(session))
     useEffect(() => {
       if (!session) route(`/sign-in?return=${encodeURIComponent(url)}`, true)
+      else if (owesPassword) route(url === '/account/security' ? '/account/password' : `/account/password?return=${encodeURIComponent(url)}`, true)
       else if (adminOnly && !session.restrictedToEnrolment && !isAdmin(session)) route('/account/security', true)
     }, [session])
     if (session?.restrictedToEnrolment) return <EnrolmentDialog />

@@ -9,10 +9,10 @@ import type { ZxcvbnFactory } from '@zxcvbn-ts/core'
  * service's own name.
  *
  * The check is zxcvbn-ts with its common-passwords list (49,000 passwords from breach corpora) and
- * the context words as user inputs, offline: its estimate of guesses must reach 10^8 (its "score
- * 3"). That refuses a listed password, one a few changes away from one ("P@ssw0rd2024!"), a
- * repeat or a keyboard row, while any passphrase of a few unrelated words, or 12 random
- * characters, passes. A password that contains the user name or the service's name is refused
+ * the context words as user inputs, offline: its estimate of guesses must reach 10^9. That
+ * refuses a listed password, one a few changes away from one ("P@ssw0rd2024!"), a word with a
+ * year and a flourish ("Summer2024!!", estimated at 10^8), a repeat or a keyboard row, while any
+ * passphrase of three unrelated words, or 12 random characters, passes. A password that contains the user name or the service's name is refused
  * outright.
  */
 
@@ -20,7 +20,7 @@ export const DEFAULT_MIN_PASSWORD_LENGTH = 12
 export const MIN_PASSWORD_LENGTH_FLOOR = 8
 
 /** log10 of the guesses a new password needs in zxcvbn's estimate. */
-const MIN_GUESSES_LOG10 = 8
+const MIN_GUESSES_LOG10 = 9
 /**
  * zxcvbn's work grows quickly with length, so it sees the first 64 characters: a password whose
  * first 64 characters are hard to guess is hard to guess. This bounds the check to milliseconds.

@@ -119,11 +119,11 @@ describe('DD-07 durable sends of one-time codes', () => {
     }
     const auth = { authorization: `Bearer ${admin}` }
     const org = (await call('POST', '/api/v1/admin/organisations', { slug: 'dd07', name: 'DD-07', policy: 'required' }, auth)).json
-    await call('POST', `/api/v1/admin/organisations/${org.id}/users`, { username: 'crashy', email: 'crashy@example.test', password: 'durable password' }, auth)
-    const enrolment = await call('POST', '/api/v1/sign-in/password', { username: 'crashy', password: 'durable password' })
+    await call('POST', `/api/v1/admin/organisations/${org.id}/users`, { username: 'crashy', email: 'crashy@example.test', password: 'durable copper passphrase' }, auth)
+    const enrolment = await call('POST', '/api/v1/sign-in/password', { username: 'crashy', password: 'durable copper passphrase' })
     assert.equal(enrolment.json.state, 'awaiting_enrolment')
     assert.equal((await call('PUT', '/api/v1/account/method', { method: 'email' }, { cookie: enrolment.cookie })).status, 204)
-    const flow = (await call('POST', '/api/v1/sign-in/password', { username: 'crashy', password: 'durable password' })).json
+    const flow = (await call('POST', '/api/v1/sign-in/password', { username: 'crashy', password: 'durable copper passphrase' })).json
     assert.deepEqual(flow.methods, ['email'])
 
     const exited = new Promise<NodeJS.Signals | null>((resolve) => server.child.once('exit', (_code, signal) => resolve(signal)))

@@ -100,6 +100,7 @@ describe('Password change (SC-09)', () => {
         ['123456789012', 'common'],
         ['password1234', 'similar_to_common'],
         ['P@ssw0rd2024!', 'similar_to_common'],
+        ['Summer2024!!', 'guessable'],
         [`${user.username}-spring-2026!`, 'personal'],
         ['countersign2026', 'personal'],
         ['aaaaaaaaaaaaaaaa', 'repeated'],

@@ -1,6 +1,7 @@
 import type { MethodKind } from '@countersign/protocol'
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { CountersignError } from '../domain/errors.js'
+import { DEFAULT_MIN_PASSWORD_LENGTH } from '../domain/password-rules.js'
 import { policyRequirement } from '../domain/sign-in/second-factor-requirement.js'
 import { recordEvent } from './audit.js'
 import { sendSecurityNotice } from './security-notices.js'
@@ -39,6 +40,8 @@ export async function securityOverview(ctx: Context, auth: Authenticated) {
     /** Unused recovery codes (F-X-2); 0: none made, or all used. */
     recoveryCodesLeft: recoveryCodes,
     deviceLimit: organisation?.deviceLimit ?? 5,
+    /** The fewest characters a new password may have here (issue 17), for the form's hint. */
+    minPasswordLength: organisation?.minPasswordLength ?? DEFAULT_MIN_PASSWORD_LENGTH,
     phone: maskPhone(account.phone),
     phoneVerified: account.phoneVerified,
     email: account.email,

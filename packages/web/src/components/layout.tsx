@@ -15,7 +15,8 @@ export function Layout(props: { title: string; children: ComponentChildren; wide
     document.title = `${props.title} · ${t('app.name')}`
   }, [props.title, t('app.name')])
 
-  const signedIn = session && !session.restrictedToEnrolment
+  // Setting up a second factor, or owing a new password: nothing else to go to yet.
+  const signedIn = session && !session.restrictedToEnrolment && !session.passwordChangeRequired
   return (
     <div class="page">
       <header class="top">

@@ -44,6 +44,59 @@ export function Field(props: InputProps & { label: string; value: string; onValu
   )
 }
 
+/**
+ * A password field. `reveal` adds a "Show password" button for a new password: the user sees what
+ * they typed, so no second "confirm" field is needed. Shown, it is a text field that neither
+ * corrects nor capitalises.
+ */
+export function PasswordField(props: {
+  label: string
+  value: string
+  onValue(value: string): void
+  autocomplete: 'current-password' | 'new-password'
+  name?: string
+  hint?: ComponentChildren
+  error?: string | null
+  reveal?: boolean
+  required?: boolean
+  autoFocus?: boolean
+}) {
+  const t = useT()
+  const id = useId()
+  const [shown, setShown] = useState(false)
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-error` : ''].filter(Boolean).join(' ')
+  return (
+    <div class={`field${props.error ? ' field-invalid' : ''}`}>
+      <label for={id}>{props.label}</label>
+      {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}
+      <div class="password-input">
+        <input
+          // The typings tie some attributes to one `type`; this field switches between two.
+          {...({ type: shown ? 'text' : 'password' } as Record<string, unknown>)}
+          id={id}
+          name={props.name}
+          autocomplete={props.autocomplete}
+          autocapitalize="none"
+          spellcheck={false}
+          maxLength={1024}
+          required={props.required}
+          autoFocus={props.autoFocus}
+          value={props.value}
+          aria-invalid={props.error ? 'true' : undefined}
+          aria-describedby={described || undefined}
+          onInput={(event) => props.onValue((event.currentTarget as HTMLInputElement).value)}
+        />
+        {props.reveal ? (
+          <button type="button" class="button button-secondary password-toggle" aria-controls={id} onClick={() => setShown((now) => !now)}>
+            {shown ? t('password.hide') : t('password.show')}
+          </button>
+        ) : null}
+      </div>
+      {props.error ? <p class="field-error" id={`${id}-error`} role="alert">{props.error}</p> : null}
+    </div>
+  )
+}
+
 /** A labelled multi-line text field (for lists, one item per line). */
 export function TextAreaField(props: { label: string; value: string; onValue(value: string): void; hint?: string; error?: string | null; name?: string; rows?: number; required?: boolean }) {
   const id = useId()
@@ -86,12 +139,12 @@ export function SelectField<V extends string>(props: { label: string; value: V; 
   )
 }
 
-/** A checkbox with its label after it. */
-export function Checkbox(props: { label: ComponentChildren; checked: boolean; onChecked(checked: boolean): void; disabled?: boolean; name?: string; hint?: string }) {
+/** A checkbox with its label after it; `role="switch"` where ticking it takes effect at once. */
+export function Checkbox(props: { label: ComponentChildren; checked: boolean; onChecked(checked: boolean): void; disabled?: boolean; name?: string; hint?: string; role?: 'switch' }) {
   const id = useId()
   return (
     <div class="checkbox">
-      <input id={id} type="checkbox" name={props.name} checked={props.checked} disabled={props.disabled} aria-describedby={props.hint ? `${id}-hint` : undefined} onChange={(event) => props.onChecked((event.currentTarget as HTMLInputElement).checked)} />
+      <input id={id} type="checkbox" role={props.role} name={props.name} checked={props.checked} disabled={props.disabled} aria-describedby={props.hint ? `${id}-hint` : undefined} onChange={(event) => props.onChecked((event.currentTarget as HTMLInputElement).checked)} />
       <div>
         <label for={id}>{props.label}</label>
         {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}

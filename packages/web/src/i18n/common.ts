@@ -77,6 +77,8 @@ export const common = area(
     'notFound.title': 'Page not found',
     'notFound.body': 'There is no page at this address.',
     'notFound.home': 'Go to my security settings',
+    'error.PASSWORD_CHANGE_REQUIRED': 'Choose a new password first.',
+    'error.RESET_LINK_INVALID': 'This link no longer works. Ask for a new one.',
   },
   {
     'app.name': 'Countersign',
@@ -153,5 +155,7 @@ export const common = area(
     'notFound.title': 'Pagina niet gevonden',
     'notFound.body': 'Op dit adres staat geen pagina.',
     'notFound.home': 'Naar mijn beveiligingsinstellingen',
+    'error.PASSWORD_CHANGE_REQUIRED': 'Kies eerst een nieuw wachtwoord.',
+    'error.RESET_LINK_INVALID': 'Deze link werkt niet meer. Vraag een nieuwe aan.',
   },
 )

@@ -5,13 +5,14 @@ import { admin } from './admin'
 import { applications } from './applications'
 import { common } from './common'
 import { devOutbox } from './dev-outbox'
+import { lifecycle } from './lifecycle'
 import { push } from './push'
 import { signIn } from './sign-in'
 
 export type Language = 'en' | 'nl'
 export const languages: Language[] = ['en', 'nl']
 
-const areas = [common, signIn, account, admin, applications, devOutbox, push] as const
+const areas = [common, signIn, account, admin, applications, devOutbox, push, lifecycle] as const
 export type MessageId =
   | keyof typeof common.en
   | keyof typeof signIn.en
@@ -20,6 +21,7 @@ export type MessageId =
   | keyof typeof applications.en
   | keyof typeof devOutbox.en
   | keyof typeof push.en
+  | keyof typeof lifecycle.en
 
 const messages: Record<Language, Record<string, string>> = {
   en: Object.assign({}, ...areas.map((a) => a.en)),
@@ -85,4 +87,22 @@ export function formatDateTime(language: Language, iso: string | null | undefine
 export function formatDate(language: Language, iso: string | null | undefined): string {
   if (!iso) return ''
   return new Intl.DateTimeFormat(locales[language], { dateStyle: 'medium' }).format(new Date(iso))
+}
+
+/** The time alone ("10:15") when it falls on today, else the date and the time. */
+export function formatTimeOrDateTime(language: Language, iso: string | null | undefined): string {
+  if (!iso) return ''
+  const at = new Date(iso)
+  const today = new Date().toDateString() === at.toDateString()
+  return new Intl.DateTimeFormat(locales[language], today ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' }).format(at)
+}
+
+/** Minutes in words: "60 minutes". */
+export function formatMinutes(t: Translate, minutes: number): string {
+  return t('duration.minutes', { count: minutes })
+}
+
+/** Hours in words: "1 hour", "24 hours". */
+export function formatHours(t: Translate, hours: number): string {
+  return hours === 1 ? t('duration.hour') : t('duration.hours', { count: hours })
 }

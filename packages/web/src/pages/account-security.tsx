@@ -8,8 +8,10 @@ import { ActivityCard } from './account/activity'
 import { BrowsersCard } from './account/browsers'
 import { ContactCard } from './account/contact'
 import { DevicesCard } from './account/devices'
+import { PasswordCard } from './account/password'
 import { ReauthenticationProvider } from './account/reauthenticate'
 import { RecoveryCodesCard } from './account/recovery-codes'
+import { SessionsCard } from './account/sessions'
 import { TwoFactorCard } from './account/two-factor'
 import { offersRecoveryCodes, type ActivityEvent, type SecurityOverview } from './account/types'
 import './account/account.css'
@@ -17,8 +19,9 @@ import './account/account.css'
 /**
  * My Account > Security (F-SET-1…4, F-TOTP-1…4, F-DEV-1…2): two-step verification and the policy
  * behind it, the method offered first, "My devices" with linking, recovery codes (F-X-2),
- * remembered browsers, recent activity and contact details. Sensitive changes ask for the password
- * again when the sign-in is older than 10 minutes, then carry on by themselves.
+ * the password and where one is signed in (issue 17), remembered browsers, recent activity and
+ * contact details. Sensitive changes ask for the password again when the sign-in is older than
+ * 10 minutes, then carry on by themselves.
  */
 export function AccountSecurity() {
   const t = useT()
@@ -28,6 +31,8 @@ export function AccountSecurity() {
   const [activity, setActivity] = useState<ActivityEvent[] | null>(null)
   const [activityError, setActivityError] = useState<unknown>(null)
   const [adding, setAdding] = useState(false)
+  // A password change ends the other sessions: the sessions list is asked for again.
+  const [sessionsVersion, setSessionsVersion] = useState(0)
   const generation = useRef(0)
 
   /** Reloads everything the page shows; a later call wins over an earlier one still in flight. */
@@ -91,6 +96,15 @@ export function AccountSecurity() {
             <TwoFactorCard overview={overview} onChanged={load} onLinkApp={() => setAdding(true)} />
             <DevicesCard overview={overview} onChanged={load} adding={adding} onAdding={setAdding} />
             {offersRecoveryCodes(overview) ? <RecoveryCodesCard overview={overview} onChanged={load} /> : null}
+            <PasswordCard
+              minLength={overview.minPasswordLength}
+              username={session?.account.username ?? ''}
+              onChanged={async () => {
+                setSessionsVersion((v) => v + 1)
+                await load()
+              }}
+            />
+            <SessionsCard version={sessionsVersion} />
             <BrowsersCard overview={overview} onChanged={load} />
             <ActivityCard events={activity} error={activityError} />
             <ContactCard overview={overview} onChanged={load} />

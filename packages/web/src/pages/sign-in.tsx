@@ -1,10 +1,10 @@
-import type { FlowAnswer, MethodKind } from '@countersign/protocol'
+import type { FlowAnswer, MethodKind, Session } from '@countersign/protocol'
 import { useLocation } from 'preact-iso'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, ApiError, errorText } from '../api'
 import { Layout } from '../components/layout'
 import { Button, Checkbox, ErrorNotice, Field, Notice, useAction } from '../components/ui'
-import { formatDateTime, methodLabel, useLanguage, useT } from '../i18n'
+import { formatDateTime, formatTimeOrDateTime, methodLabel, useLanguage, useT } from '../i18n'
 import { safeReturnPath, useSession } from '../session'
 import { FEW_RECOVERY_CODES } from './account/types'
 import { passkeysSupported } from '../passkey'
@@ -46,9 +46,11 @@ export function SignIn() {
    * allows its origin (and the session has the second factor the origin asks for).
    */
   const leaving = useRef(false)
-  async function proceed() {
+  async function proceed(current: Session | null | undefined = session) {
     if (leaving.current) return
     leaving.current = true
+    // An administrator asked for a new password: that page first, then on to where this was going (issue 17).
+    if (current?.passwordChangeRequired) return route(query.return ? `/account/password?return=${encodeURIComponent(query.return)}` : '/account/password', true)
     const external = /^https?:\/\//i.test(query.return ?? '') ? query.return! : null
     if (external) {
       const answer = await api<{ url: string | null; secondFactorRequired: boolean }>('GET', `/api/v1/forward-auth/return?url=${encodeURIComponent(external)}`).catch(() => null)
@@ -78,7 +80,7 @@ export function SignIn() {
       setSession(answer.session)
     } else if (answer.state === 'completed' && answer.session) {
       setSession(answer.session)
-      void proceed()
+      void proceed(answer.session)
     } else if (answer.state === 'awaiting_enrolment' && answer.session) {
       setReason(answer.reason)
       setSession(answer.session)
@@ -87,7 +89,7 @@ export function SignIn() {
     }
   }
 
-  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} reason={reason} onDone={() => void reload().then(() => proceed())} />
+  if (session?.restrictedToEnrolment) return <EnrolmentDialog returnTo={returnTo} reason={reason} onDone={() => void reload().then((current) => proceed(current))} />
   return (
     <Layout title={t('signIn.title')}>
       <div class="narrow">
@@ -167,6 +169,9 @@ function PasswordStep(props: { onDone(answer: FlowAnswer): void; notice: string 
         <Button type="submit" busy={action.busy}>
           {action.busy ? t('signIn.busy') : t('signIn.submit')}
         </Button>
+        <p class="card-footer-link">
+          <a href="/forgot-password">{t('signIn.forgot')}</a>
+        </p>
       </form>
       {/* F-X-1: a passkey alone; an application that asks for a second factor gets one (amr mfa) too. */}
       {passkeysSupported() ? <PasswordlessSignIn onDone={props.onDone} onStart={() => action.setError(null)} /> : null}
@@ -206,7 +211,8 @@ function SecondFactorStep(props: { flow: Flow; onDone(answer: FlowAnswer): void;
     if (caught.code === 'ACCOUNT_LOCKED') {
       setLocked(true)
       const until = typeof caught.details.lockedUntil === 'string' ? caught.details.lockedUntil : null
-      return until ? t('signIn.lockedUntil', { time: formatDateTime(language, until) }) : caught
+      // The attempt that locks says so itself (issue 17): when it opens again, or whom to ask.
+      return until ? t('signIn.lockedUntil', { time: formatTimeOrDateTime(language, until) }) : t('signIn.locked')
     }
     if (caught.code === 'CODE_INVALID') {
       setCode('')

@@ -27,8 +27,8 @@ describe('durability', () => {
     const org = (await call(base, 'POST', '/api/v1/admin/organisations', { slug: 'durable', name: 'Durable', policy: 'required' }, auth)).json
     for (let run = 0; run < 5; run++) {
       const username = `user${run}`
-      await call(base, 'POST', `/api/v1/admin/organisations/${org.id}/users`, { username, email: `${username}@example.test`, password: 'durable password' }, auth)
-      const first = await call(base, 'POST', '/api/v1/sign-in/password', { username, password: 'durable password' })
+      await call(base, 'POST', `/api/v1/admin/organisations/${org.id}/users`, { username, email: `${username}@example.test`, password: 'durable copper passphrase' }, auth)
+      const first = await call(base, 'POST', '/api/v1/sign-in/password', { username, password: 'durable copper passphrase' })
       const cookie = { cookie: first.cookie!.split(/,(?=\s*cs_)/).map((c) => c.split(';')[0]!.trim()).join('; '), origin: 'http://127.0.0.1:3000' }
       const started = (await call(base, 'POST', '/api/v1/account/devices/totp', { name: 'Phone' }, cookie)).json
       const now = new Date()
@@ -39,7 +39,7 @@ describe('durability', () => {
       ;({ child, base } = await serve(env))
       const user = (await call(base, 'GET', `/api/v1/admin/organisations/${org.id}/users`, undefined, auth)).json.find((u: { username: string }) => u.username === username)
       assert.equal(user.devices.length, 1, `run ${run}: the device is there after the crash`)
-      const again = await call(base, 'POST', '/api/v1/sign-in/password', { username, password: 'durable password' })
+      const again = await call(base, 'POST', '/api/v1/sign-in/password', { username, password: 'durable copper passphrase' })
       assert.equal(again.json.state, 'awaiting_second_factor')
       const code = hotp(fromBase32(started.secret), timeStep(new Date(Date.now() + 30_000)))
       const signedIn = await call(base, 'POST', '/api/v1/sign-in/second-factor', { flowId: again.json.flowId, method: 'totp', code })

@@ -18,6 +18,8 @@ export interface SecurityOverview {
   devices: Device[]
   /** Unused recovery codes (F-X-2); 0: none made yet, or all used. */
   recoveryCodesLeft: number
+  /** The organisation's minimum for a new password (issue 17). */
+  minPasswordLength: number
   deviceLimit: number
   phone: string | null
   phoneVerified: boolean

@@ -2,8 +2,8 @@ import type { MethodKind, Policy, TwoFactorOverride } from '@countersign/protoco
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../../api'
 import { Button, Card, Checkbox, Dialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
-import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
-import { AdminPage, fieldError, isFieldError, label, parseNumber, RecoveryCodesLeft, useAdminScope, useResource, type AdminUser, type Org } from './shared'
+import { formatDateTime, methodLabel, useLanguage, useT, type Translate } from '../../i18n'
+import { AdminPage, fieldError, isFieldError, label, parseNumber, passwordRejection, RecoveryCodesLeft, takeFlash, useAdminScope, useResource, type AdminUser, type Org } from './shared'
 
 /** Every method, in the order the settings list them (types only from the protocol package: no zod in the bundle). */
 const methodKinds: MethodKind[] = ['totp', 'push', 'sms', 'email', 'passkey', 'recovery_code']
@@ -15,9 +15,12 @@ export function OrganisationPage(props: { id?: string; params?: { id?: string } 
   const { staff } = useAdminScope()
   const org = useResource(() => api<Org>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}`), [id])
   const users = useResource(() => api<AdminUser[]>('GET', `/api/v1/admin/organisations/${encodeURIComponent(id)}/users`), [id])
+  // "User … was deleted", from the user's page that is gone now.
+  const [flash] = useState(takeFlash)
 
   return (
     <AdminPage title={org.data?.name ?? t('admin.nav.organisation')} {...(staff ? { back: { href: '/admin', label: t('admin.nav.organisations') } } : {})}>
+      {flash ? <Notice kind="success">{flash}</Notice> : null}
       {org.error ? <ErrorNotice error={org.error} /> : null}
       {org.data ? (
         <OrganisationSettings
@@ -47,6 +50,11 @@ interface SettingsForm {
   linkWithSms: boolean
   pushNumberDigits: string
   allowedOrigins: Org['allowedOrigins']
+  minPasswordLength: string
+  selfServicePasswordReset: boolean
+  notifyAdminsOfPasswordReset: boolean
+  sessionIdleMinutes: string
+  sessionMaxHours: string
 }
 
 function formOf(org: Org): SettingsForm {
@@ -61,11 +69,35 @@ function formOf(org: Org): SettingsForm {
     linkWithSms: org.linkWithSms,
     pushNumberDigits: String(org.pushNumberDigits ?? 2),
     allowedOrigins: org.allowedOrigins,
+    minPasswordLength: String(org.minPasswordLength),
+    selfServicePasswordReset: org.selfServicePasswordReset,
+    notifyAdminsOfPasswordReset: org.notifyAdminsOfPasswordReset,
+    sessionIdleMinutes: String(org.sessionIdleMinutes),
+    sessionMaxHours: String(org.sessionMaxHours),
   }
 }
 
-const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes', 'pushNumberDigits'] as const
-const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', 'allowedOrigins', ...NUMBER_FIELDS]
+/** Passwords and sessions (issue 17): checked here first, so a mistake is said in words at its field. */
+const RANGES = {
+  minPasswordLength: { min: 8, max: 64 },
+  sessionIdleMinutes: { min: 5, max: 720 },
+  sessionMaxHours: { min: 1, max: 720 },
+} as const
+type RangeField = keyof typeof RANGES
+
+const NUMBER_FIELDS = ['deviceLimit', 'rememberBrowserDays', 'codeTtlMinutes', 'autoUnlockMinutes', 'pushNumberDigits', 'minPasswordLength', 'sessionIdleMinutes', 'sessionMaxHours'] as const
+const SETTINGS_FIELDS = ['name', 'policy', 'allowedMethods', 'linkWithSms', 'allowedOrigins', 'selfServicePasswordReset', 'notifyAdminsOfPasswordReset', ...NUMBER_FIELDS]
+
+/** The fields whose number is out of range or not whole, with the words to say so. */
+function rangeProblems(t: Translate, form: SettingsForm): Partial<Record<RangeField, string>> {
+  const problems: Partial<Record<RangeField, string>> = {}
+  for (const field of Object.keys(RANGES) as RangeField[]) {
+    const value = parseNumber(form[field])
+    const { min, max } = RANGES[field]
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) problems[field] = t('admin.settings.range', { min, max })
+  }
+  return problems
+}
 
 /** Only what changed is sent, so the audit log says exactly what the admin changed. */
 function changes(org: Org, form: SettingsForm): Record<string, unknown> {
@@ -76,6 +108,8 @@ function changes(org: Org, form: SettingsForm): Record<string, unknown> {
   if (!sameMethods) patch.allowedMethods = form.allowedMethods
   if (form.linkWithSms !== org.linkWithSms) patch.linkWithSms = form.linkWithSms
   if (JSON.stringify(form.allowedOrigins) !== JSON.stringify(org.allowedOrigins)) patch.allowedOrigins = form.allowedOrigins
+  if (form.selfServicePasswordReset !== org.selfServicePasswordReset) patch.selfServicePasswordReset = form.selfServicePasswordReset
+  if (form.notifyAdminsOfPasswordReset !== org.notifyAdminsOfPasswordReset) patch.notifyAdminsOfPasswordReset = form.notifyAdminsOfPasswordReset
   for (const field of NUMBER_FIELDS) {
     const typed = parseNumber(form[field])
     if (typed !== org[field]) patch[field] = typed
@@ -88,15 +122,24 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
   const { org } = props
   const [form, setForm] = useState<SettingsForm>(() => formOf(org))
   const [saved, setSaved] = useState<'saved' | 'unchanged' | null>(null)
+  const [problems, setProblems] = useState<Partial<Record<RangeField, string>>>({})
   const action = useAction()
   const set = <K extends keyof SettingsForm>(key: K) => (value: SettingsForm[K]) => {
     setSaved(null)
     setForm((current) => ({ ...current, [key]: value }))
   }
+  /** The message at a field: ours (range), else the server's. */
+  const problemAt = (field: RangeField) => problems[field] ?? fieldError(t, action.error, field)
 
   function submit(event: Event) {
     event.preventDefault()
     setSaved(null)
+    const found = rangeProblems(t, form)
+    setProblems(found)
+    if (Object.keys(found).length > 0) {
+      action.setError(null)
+      return
+    }
     const patch = changes(org, form)
     if (Object.keys(patch).length === 0) {
       action.setError(null)
@@ -120,6 +163,7 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
     <Card title={t('admin.settings.title')}>
       <p class="lead">{t('admin.settings.lead', { name: org.name })}</p>
       <form onSubmit={submit} noValidate>
+        {Object.keys(problems).length > 0 ? <Notice kind="error">{t('admin.fieldError')}</Notice> : null}
         {action.error ? isFieldError(action.error, SETTINGS_FIELDS) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
         <div class="admin-grid">
           <div>
@@ -149,6 +193,20 @@ function OrganisationSettings(props: { org: Org; onSaved(org: Org): void }) {
             <Checkbox name="linkWithSms" label={t('admin.settings.linkWithSms')} checked={form.linkWithSms} onChecked={set('linkWithSms')} />
           </div>
         </div>
+        <fieldset class="admin-fieldset admin-section">
+          <legend>{t('admin.settings.passwords')}</legend>
+          <div class="admin-grid">
+            <div>
+              <Field label={t('admin.settings.minPasswordLength')} name="minPasswordLength" type="number" min={8} max={64} hint={t('admin.settings.minPasswordLength.hint')} value={form.minPasswordLength} onValue={set('minPasswordLength')} error={problemAt('minPasswordLength')} />
+              <Checkbox name="selfServicePasswordReset" label={t('admin.settings.selfServiceReset')} hint={t('admin.settings.selfServiceReset.hint')} checked={form.selfServicePasswordReset} onChecked={set('selfServicePasswordReset')} />
+              <Checkbox name="notifyAdminsOfPasswordReset" label={t('admin.settings.notifyAdmins')} checked={form.notifyAdminsOfPasswordReset} onChecked={set('notifyAdminsOfPasswordReset')} />
+            </div>
+            <div>
+              <Field label={t('admin.settings.sessionIdle')} name="sessionIdleMinutes" type="number" min={5} max={720} hint={t('admin.settings.sessionIdle.hint')} value={form.sessionIdleMinutes} onValue={set('sessionIdleMinutes')} error={problemAt('sessionIdleMinutes')} />
+              <Field label={t('admin.settings.sessionMax')} name="sessionMaxHours" type="number" min={1} max={720} hint={t('admin.settings.sessionMax.hint')} value={form.sessionMaxHours} onValue={set('sessionMaxHours')} error={problemAt('sessionMaxHours')} />
+            </div>
+          </div>
+        </fieldset>
         <AllowedOrigins value={form.allowedOrigins} onValue={set('allowedOrigins')} error={action.error} />
         {saved === 'saved' ? <Notice kind="success">{t('admin.settings.saved')}</Notice> : null}
         {saved === 'unchanged' ? <Notice kind="info">{t('admin.noChanges')}</Notice> : null}
@@ -198,7 +256,7 @@ function AllowedOrigins(props: { value: SettingsForm['allowedOrigins']; onValue(
   )
 }
 
-type StateFilter = 'all' | 'locked' | 'noFactor' | 'notAsked' | 'exempt' | 'bypass' | 'admins'
+type StateFilter = 'all' | 'locked' | 'noFactor' | 'notAsked' | 'exempt' | 'bypass' | 'admins' | 'deactivated' | 'passwordChange'
 
 const STATE_FILTERS: Record<StateFilter, (user: AdminUser) => boolean> = {
   all: () => true,
@@ -208,6 +266,8 @@ const STATE_FILTERS: Record<StateFilter, (user: AdminUser) => boolean> = {
   exempt: (u) => u.twoFactor === 'exempt',
   bypass: (u) => u.bypassExpiresAt !== null,
   admins: (u) => u.role === 'admin',
+  deactivated: (u) => u.status === 'deactivated',
+  passwordChange: (u) => u.passwordChangeRequired,
 }
 
 function Users(props: { org: Org; users: AdminUser[] | undefined; error: unknown; reload(): void }) {
@@ -284,7 +344,14 @@ function Users(props: { org: Org; users: AdminUser[] | undefined; error: unknown
                       <td>{user.devices.length}</td>
                       <td>{user.recoveryCodesLeft !== undefined ? <RecoveryCodesLeft left={user.recoveryCodesLeft} short /> : null}</td>
                       <td>
-                        {user.locked ? <span class="badge badge-danger">{t('admin.users.locked')}</span> : <span class="badge badge-success">{t('admin.users.active')}</span>}
+                        {user.status === 'deactivated' ? (
+                          <span class="badge badge-danger">{t('admin.users.deactivated')}</span>
+                        ) : user.locked ? (
+                          <span class="badge badge-danger">{t('admin.users.locked')}</span>
+                        ) : (
+                          <span class="badge badge-success">{t('admin.users.active')}</span>
+                        )}
+                        {user.passwordChangeRequired ? <span class="badge badge-warning">{t('admin.users.passwordChange')}</span> : null}
                         {user.bypassExpiresAt ? <span class="badge">{t('admin.users.bypass')}</span> : null}
                       </td>
                       <td>{user.lastSignInAt ? formatDateTime(language, user.lastSignInAt) : <span class="muted">{t('common.never')}</span>}</td>
@@ -331,11 +398,11 @@ function CreateUser(props: { org: Org; onClose(): void; onCreated(username: stri
   return (
     <Dialog title={t('admin.create.title')} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
-        {action.error ? isFieldError(action.error, fields) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
+        {action.error ? isFieldError(action.error, fields) || passwordRejection(t, action.error) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
         <Field label={t('admin.create.username')} name="username" autocomplete="off" autocapitalize="none" spellcheck={false} maxLength={64} required hint={t('admin.create.username.hint')} value={form.username} onValue={set('username')} error={fieldError(t, action.error, 'username')} />
         <Field label={t('admin.create.email')} name="email" type="email" autocomplete="off" maxLength={254} required value={form.email} onValue={set('email')} error={fieldError(t, action.error, 'email')} />
         <Field label={t('admin.create.phone')} name="phone" type="tel" autocomplete="off" hint={t('admin.create.phone.hint')} value={form.phone} onValue={set('phone')} error={fieldError(t, action.error, 'phone')} />
-        <Field label={t('admin.create.password')} name="password" type="password" autocomplete="new-password" required hint={t('admin.create.password.hint')} value={form.password} onValue={set('password')} error={fieldError(t, action.error, 'password')} />
+        <Field label={t('admin.create.password')} name="password" type="password" autocomplete="new-password" required hint={t('admin.create.password.hint')} value={form.password} onValue={set('password')} error={fieldError(t, action.error, 'password') ?? passwordRejection(t, action.error)} />
         <SelectField label={t('admin.create.role')} value={form.role} onValue={set('role')} options={(['user', 'admin'] as const).map((r) => ({ value: r, label: t(`admin.role.${r}`) }))} />
         <SelectField
           label={t('admin.create.override')}

@@ -24,8 +24,8 @@ export function useAdminScope() {
   return { staff, organisationId: session?.account.organisation?.id ?? null, accountId: session?.account.id ?? null }
 }
 
-/** The frame of every admin page: the wide layout, the sub-navigation and the page heading. */
-export function AdminPage(props: { title: string; children: ComponentChildren; back?: { href: string; label: string } }) {
+/** The frame of every admin page: the wide layout, the sub-navigation and the page heading (with a status badge). */
+export function AdminPage(props: { title: string; children: ComponentChildren; back?: { href: string; label: string }; badge?: ComponentChildren }) {
   const t = useT()
   return (
     <Layout title={props.title} wide>
@@ -35,7 +35,10 @@ export function AdminPage(props: { title: string; children: ComponentChildren; b
           <a href={props.back.href}>{t('admin.back', { name: props.back.label })}</a>
         </p>
       ) : null}
-      <h1>{props.title}</h1>
+      <h1>
+        {props.title}
+        {props.badge ? <> {props.badge}</> : null}
+      </h1>
       {props.children}
     </Layout>
   )
@@ -108,6 +111,25 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[] = []) {
 export function fieldError(t: Translate, error: unknown, field: string): string | null {
   if (error instanceof ApiError && error.code === 'INVALID_REQUEST' && error.field === field) return errorText(t, error)
   return null
+}
+
+/** A new password the server refused (422 PASSWORD_REJECTED): its reason in words, for the password field. */
+export function passwordRejection(t: Translate, error: unknown): string | null {
+  return error instanceof ApiError && error.code === 'PASSWORD_REJECTED' ? errorText(t, error) : null
+}
+
+/**
+ * A message for the next admin page, where the page that did something is gone (a deleted
+ * user's page): set before leaving, taken once by the page that shows it.
+ */
+let flash: string | null = null
+export function setFlash(text: string) {
+  flash = text
+}
+export function takeFlash(): string | null {
+  const text = flash
+  flash = null
+  return text
 }
 
 /** True when a 400 names one of the form's own fields (the form shows it there, not on top). */

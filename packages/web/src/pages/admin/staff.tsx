@@ -3,7 +3,7 @@ import { useId, useState } from 'preact/hooks'
 import { api } from '../../api'
 import { Button, Card, Checkbox, ErrorNotice, Field, Loading, Notice, useAction } from '../../components/ui'
 import { formatDateTime, useLanguage, useT } from '../../i18n'
-import { AdminPage, fieldError, isFieldError, useAdminScope, useResource } from './shared'
+import { AdminPage, fieldError, isFieldError, passwordRejection, takeFlash, useAdminScope, useResource } from './shared'
 
 /** Staff users and their "Sign in with two-factor authentication" switch (F-POL-3); staff only. */
 export function StaffUsers() {
@@ -11,7 +11,8 @@ export function StaffUsers() {
   const { language } = useLanguage()
   const { staff } = useAdminScope()
   const list = useResource(() => (staff ? api<UserSummary[]>('GET', '/api/v1/admin/staff') : Promise.resolve([])), [staff])
-  const [message, setMessage] = useState<string | null>(null)
+  // "User … was deleted" from a staff user's page, or a switch moved here.
+  const [message, setMessage] = useState<string | null>(takeFlash)
   const action = useAction()
 
   /** The switch moves at once; if the server refuses, it moves back and the error is shown. */
@@ -119,11 +120,11 @@ function CreateStaff(props: { onCreated(): void }) {
   return (
     <Card title={t('admin.staff.create.title')}>
       <form onSubmit={submit} noValidate>
-        {action.error ? isFieldError(action.error, fields) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
+        {action.error ? isFieldError(action.error, fields) || passwordRejection(t, action.error) ? <Notice kind="error">{t('admin.fieldError')}</Notice> : <ErrorNotice error={action.error} /> : null}
         {created ? <Notice kind="success">{t('admin.staff.create.done', { username: created })}</Notice> : null}
         <Field label={t('admin.create.username')} name="username" autocomplete="off" autocapitalize="none" spellcheck={false} maxLength={64} required hint={t('admin.create.username.hint')} value={form.username} onValue={set('username')} error={fieldError(t, action.error, 'username')} />
         <Field label={t('admin.create.email')} name="email" type="email" autocomplete="off" maxLength={254} required value={form.email} onValue={set('email')} error={fieldError(t, action.error, 'email')} />
-        <Field label={t('admin.create.password')} name="password" type="password" autocomplete="new-password" required hint={t('admin.create.password.hint')} value={form.password} onValue={set('password')} error={fieldError(t, action.error, 'password')} />
+        <Field label={t('admin.create.password')} name="password" type="password" autocomplete="new-password" required hint={t('admin.create.password.hint')} value={form.password} onValue={set('password')} error={fieldError(t, action.error, 'password') ?? passwordRejection(t, action.error)} />
         <Checkbox label={t('admin.user.staffSwitch')} name="twoFactor" checked={form.twoFactor} onChecked={set('twoFactor')} />
         <div class="actions">
           <Button type="submit" busy={action.busy}>

@@ -4,10 +4,12 @@ import { api, ApiError } from '../../api'
 import { Button, Card, Checkbox, CloseButton, ConfirmDialog, ErrorNotice, Field, Loading, Notice, SelectField, useAction } from '../../components/ui'
 import { formatDateTime, methodLabel, useLanguage, useT } from '../../i18n'
 import { AdminPage, fieldError, isFieldError, label, RecoveryCodesLeft, useAdminScope, useResource, type AdminUser, type Org } from './shared'
+import { UserLifecycle, UserPassword, UserSessions } from './user-lifecycle'
 
 /**
  * One user (F-POL-2…5): their 2FA state and why, unlock, the per-user override (or the staff
- * switch), a one-time sign-in without 2FA for a lost phone, and removing a device.
+ * switch), a one-time sign-in without 2FA for a lost phone, removing a device; and the account's
+ * life (issue 17): password, sessions, deactivation and deletion — never on one's own account.
  */
 export function UserPage(props: { id?: string; params?: { id?: string } }) {
   const t = useT()
@@ -17,6 +19,8 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
   const orgId = user.data?.organisationId ?? null
   const org = useResource(() => (orgId ? api<Org>('GET', `/api/v1/admin/organisations/${orgId}`) : Promise.resolve(null)), [orgId])
   const [message, setMessage] = useState<string | null>(null)
+  // Deactivating ends the user's sessions: their list is asked for again.
+  const [sessionsVersion, setSessionsVersion] = useState(0)
 
   const back = user.data
     ? orgId
@@ -48,8 +52,12 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
     )
   }
   const u = user.data
+  const self = u.id === accountId
+  // Staff users are staff's to manage (the server refuses an organisation admin).
+  const manageable = !self && (u.role !== 'staff' || staff)
+  const badge = u.status === 'deactivated' ? <span class="badge badge-danger title-badge">{t('admin.user.deactivatedBadge')}</span> : undefined
   return (
-    <AdminPage title={t('admin.user.title', { username: u.username })} {...(back ? { back } : {})}>
+    <AdminPage title={t('admin.user.title', { username: u.username })} {...(back ? { back } : {})} {...(badge ? { badge } : {})}>
       {message ? <Notice kind="success">{message}</Notice> : null}
       <UserState user={u} onUpdated={updated} />
       <UserSettings key={`${u.id}-${u.twoFactor}-${u.role}-${u.staffTwoFactor}-${u.email}`} user={u} org={org.data ?? null} onUpdated={updated} />
@@ -62,6 +70,15 @@ export function UserPage(props: { id?: string; params?: { id?: string } }) {
           user.reload()
         }}
       />
+      {manageable ? (
+        <>
+          <UserPassword user={u} onUpdated={(next) => user.setData(next)} />
+          <UserSessions user={u} version={sessionsVersion} />
+          <UserLifecycle user={u} onUpdated={(next) => user.setData(next)} onDeactivated={() => setSessionsVersion((v) => v + 1)} />
+        </>
+      ) : self ? (
+        <Notice kind="info">{t('admin.user.self')}</Notice>
+      ) : null}
       <p>
         <a href={`/admin/audit?account=${u.id}${orgId ? `&organisation=${orgId}` : ''}`}>{t('admin.user.audit')}</a>
       </p>
@@ -84,6 +101,11 @@ function UserState(props: { user: AdminUser; onUpdated(user: AdminUser, message:
 
   return (
     <Card title={t('admin.user.state.title')}>
+      {user.status === 'deactivated' ? (
+        <div class="notice notice-warning" role="status">
+          {t('admin.user.deactivatedNotice', { time: formatDateTime(language, user.deactivatedAt) })}
+        </div>
+      ) : null}
       {user.locked ? (
         <div class="notice notice-warning admin-locked" role="status">
           <p>{t('admin.user.lockedNotice')}</p>
@@ -112,6 +134,10 @@ function UserState(props: { user: AdminUser; onUpdated(user: AdminUser, message:
         ) : null}
         <dt>{t('admin.user.status')}</dt>
         <dd>
+          {user.status === 'deactivated' ? <span class="badge badge-danger">{t('admin.user.deactivatedBadge')}</span> : null}
+          {user.status === 'deactivated' ? ' ' : null}
+          {user.passwordChangeRequired ? <span class="badge badge-warning">{t('admin.user.passwordDue')}</span> : null}
+          {user.passwordChangeRequired ? ' ' : null}
           {user.locked ? (
             <span class="badge badge-danger">{user.lockedUntil ? t('admin.user.lockedUntil', { time: formatDateTime(language, user.lockedUntil) }) : t('admin.user.locked', { count: user.failedAttempts })}</span>
           ) : user.failedAttempts > 0 ? (
