@@ -3,7 +3,7 @@ import { toBase64Url } from './bytes'
 /** Protocol §2: the first element of every signed message. */
 export const SIGNATURE_CONTEXT = 'countersign-authenticator/1'
 
-export type SignaturePurpose = 'pair' | 'answer' | 'read' | 'list' | 'unpair' | 'subscription'
+export type SignaturePurpose = 'pair' | 'answer' | 'read' | 'list' | 'events' | 'unpair' | 'subscription'
 
 /** What a signed request carries besides its own fields. */
 export interface SignedFields {

@@ -170,7 +170,7 @@ export async function updateSubscription(account: PairedAccount, subscription: P
 
 /** The signed URL of the account's event stream (EventSource cannot send headers: all in the query). */
 export async function eventsUrl(account: PairedAccount): Promise<string> {
-  return new URL(`/api/v1/authenticator/events?${await signedQuery(account.pairing, 'list', [])}`, account.pairing.server).toString()
+  return new URL(`/api/v1/authenticator/events?${await signedQuery(account.pairing, 'events', [])}`, account.pairing.server).toString()
 }
 
 /** The server no longer knows this device: gone on purpose, not a passing failure. */

@@ -94,6 +94,8 @@ export const configSchema = z.strictObject({
   rateLimitCodePerMinute: int(1, 1_000_000).default(60),
   /** "Forgot your password?" requests per IP per minute, before anything is looked up (issue 17). */
   rateLimitPasswordResetPerMinute: int(1, 1_000_000).default(5),
+  /** Requests to the OpenID Connect token endpoint per IP per minute (issue 22): code and refresh guessing. */
+  rateLimitOidcTokenPerMinute: int(1, 1_000_000).default(120),
   /** Largest request body in bytes. */
   bodyLimitBytes: int(1024, 1_048_576).default(16_384),
 }).superRefine((config, issue) => {

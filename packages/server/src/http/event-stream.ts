@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CountersignError } from '../domain/errors.js'
 
 /**
  * Server-sent events (`text/event-stream`) for whoever waits on an answer: the browser waiting for
@@ -117,5 +118,48 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
   streams.add(stream)
   // The response's `close` (not the request's: that fires once the request is read) = the client left.
   raw.on('close', () => stream.close())
+  return stream
+}
+
+/** Open streams one flow or one device may hold on one instance: a page or two, and an app. */
+export const MAX_STREAMS_PER_OWNER = 4
+
+const ownerCounts = new WeakMap<FastifyInstance, Map<string, number>>()
+
+/**
+ * Opens a stream that belongs to `owner` (`flow:…`, `device:…`): at most
+ * `MAX_STREAMS_PER_OWNER` at once on this instance, the next one `429 RATE_LIMITED` with
+ * `Retry-After` (issue 22: without a cap, one flow's cookie could hold any number of connections).
+ * `listen` subscribes before the stream opens, so nothing that happens once the client sees it is
+ * missed; its unsubscribe runs when the stream ends.
+ */
+export async function openOwnedEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  owner: string,
+  listen: () => Promise<() => unknown>,
+): Promise<EventStream> {
+  let counts = ownerCounts.get(request.server)
+  if (!counts) ownerCounts.set(request.server, (counts = new Map()))
+  const held = counts.get(owner) ?? 0
+  if (held >= MAX_STREAMS_PER_OWNER) throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: 5 })
+  counts.set(owner, held + 1)
+  const release = () => {
+    const left = (counts.get(owner) ?? 1) - 1
+    if (left > 0) counts.set(owner, left)
+    else counts.delete(owner)
+  }
+  let unsubscribe: () => unknown
+  try {
+    unsubscribe = await listen()
+  } catch (error) {
+    release()
+    throw error
+  }
+  const stream = openEventStream(request, reply)
+  stream.onClose(() => {
+    release()
+    void unsubscribe()
+  })
   return stream
 }

@@ -303,6 +303,31 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     assert.ok((await t.auditEvents({ account: locked.id, event: 'sign_in.rejected_locked' })).length >= 1)
   })
 
+  test('SC-11 T9: after a one-time sign-in without 2FA and the enrolment it forces, the ID token says pwd only, and acr_values=mfa still asks for the second factor', async () => {
+    const user = await t.enrolledUser(org.id)
+    await t.admin('PATCH', `/api/v1/admin/users/${user.id}`, { twoFactor: 'required' })
+    assert.equal((await t.admin('POST', `/api/v1/admin/users/${user.id}/bypass`, {})).statusCode, 201)
+    const browser = new Browser(base)
+    const first = await browser.json('/api/v1/sign-in/password', { username: user.username, password: user.password })
+    assert.equal(((await first.json()) as { state: string }).state, 'awaiting_enrolment')
+    const started = (await (await browser.json('/api/v1/account/devices/totp', { name: 'New phone' })).json()) as { deviceId: string; secret: string }
+    const confirmed = await browser.json(`/api/v1/account/devices/${started.deviceId}/confirm`, { code: totpCode(started.secret, t.clock.now()) })
+    assert.equal(confirmed.status, 200, await confirmed.clone().text())
+    assert.deepEqual(((await confirmed.json()) as { session: { amr: string[] } }).session.amr, ['pwd'], 'a factor made in this sign-in proves nothing yet')
+
+    const flow = await authorize(browser, user)
+    const tokens = await client.authorizationCodeGrant(config, new URL(flow.callback), { pkceCodeVerifier: flow.verifier, expectedState: flow.state })
+    assert.deepEqual(tokens.claims()!.amr, ['pwd'])
+    assert.equal(tokens.claims()!.acr, 'pwd', 'not the second-factor value')
+
+    const strict = await browser.follow(
+      client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', acr_values: 'mfa', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: client.randomState() }).href,
+    )
+    const landing = new URL(strict.url)
+    assert.equal(landing.pathname, '/sign-in', 'an application that asks for mfa gets no code from this session')
+    assert.equal(landing.searchParams.get('mfa'), '1')
+  })
+
   test('SC-12 SC-09: "sign out everywhere", a password reset and a deactivation each revoke the user’s refresh tokens at once', async () => {
     const refreshTokenOf = async (user: { username: string; password: string; secret: string }) => {
       const flow = await authorize(new Browser(base), user)
@@ -352,6 +377,29 @@ describe('OpenID Connect provider (F-INT-1)', () => {
     assert.ok(fresh.serverMetadata().token_endpoint)
     rp.clientSecret = rotated.json().clientSecret
     config = fresh
+  })
+})
+
+describe('OpenID Connect cookies on https (SC-06, issue 22)', () => {
+  test('the provider’s cookies carry __Host- or __Secure- and Secure when the public URL is https', async () => {
+    const t = await startTestApp({ COUNTERSIGN_PUBLIC_URL: 'https://auth.example.test', COUNTERSIGN_TRUST_PROXY: 'true' })
+    try {
+      const org = await t.createOrganisation({ policy: 'optional' })
+      const created = await t.admin('POST', `/api/v1/admin/organisations/${org.id}/oidc-clients`, { name: 'Wiki', redirectUris: ['https://app.example.test/cb'] })
+      const query = new URLSearchParams({ client_id: created.json().id, redirect_uri: 'https://app.example.test/cb', response_type: 'code', scope: 'openid', state: 'state-1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })
+      const answer = await t.app.inject({ method: 'GET', url: `/oidc/auth?${query}`, headers: { 'x-forwarded-proto': 'https', host: 'auth.example.test' } })
+      assert.equal(answer.statusCode, 303, answer.body)
+      const cookies = [answer.headers['set-cookie'] ?? []].flat()
+      assert.ok(cookies.length >= 2, `the interaction's cookies: ${cookies.join(' | ')}`)
+      for (const cookie of cookies) {
+        assert.match(cookie, /^__(Host|Secure)-cs_oidc_/, cookie)
+        assert.match(cookie, /;\s*secure/i, cookie)
+        assert.match(cookie, /;\s*httponly/i, cookie)
+        if (cookie.startsWith('__Host-')) assert.match(cookie, /;\s*path=\/(;|$)/i)
+      }
+    } finally {
+      await t.close()
+    }
   })
 })
 

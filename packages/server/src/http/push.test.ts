@@ -205,6 +205,13 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal((await app.send(challengeId, { ...wrongNumber, number: matchNumber })).body.error.code, 'SIGNATURE_INVALID', 'number changed after signing')
     assert.equal((await app.send(challengeId, { ...app.answerBody(challengeId, 'approve', matchNumber), notMe: true })).body.error.code, 'SIGNATURE_INVALID', 'notMe changed after signing')
 
+    // A signature for the challenge list cannot open the event stream, nor the reverse (issue 22).
+    const events = await t.app.inject({ method: 'GET', url: `/api/v1/authenticator/events?${app.signedQuery('list')}` })
+    assert.equal(events.json().error.code, 'SIGNATURE_INVALID', 'a list signature opens no stream')
+    const list = await t.app.inject({ method: 'GET', url: `/api/v1/authenticator/challenges?${app.signedQuery('events')}` })
+    assert.equal(list.json().error.code, 'SIGNATURE_INVALID', 'a stream signature lists nothing')
+    assert.equal((await t.app.inject({ method: 'GET', url: `/api/v1/authenticator/challenges?${app.signedQuery('list')}` })).statusCode, 200)
+
     // The real answer works once; replaying it is refused, and so is using it on a new challenge.
     const genuine = app.answerBody(otherId, 'approve', other.started.json().matchNumber)
     assert.equal((await app.send(otherId, genuine)).status, 200)
@@ -701,7 +708,7 @@ describe('SR-07: what the app sends stays out of the log', () => {
       const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Phone' })).json()
       const app = new TestAuthenticator(injectTransport(t.app), () => t.clock.now())
       assert.equal((await app.pair(started.pairingUri)).status, 200)
-      const url = app.eventsUrl().replace('/events', '/challenges')
+      const url = `/api/v1/authenticator/challenges?${app.signedQuery('list')}`
       assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 200)
       const signature = new URL(url, 'http://x').searchParams.get('signature')!
       assert.ok(lines.includes('/api/v1/authenticator/challenges?'), 'the request was logged')

@@ -78,7 +78,13 @@ export async function createOidcProvider(ctx: Context, options: OidcOptions): Pr
     jwks: { keys: keys as never },
     cookies: {
       keys: [cookieKey],
-      long: { signed: true, secure, sameSite: 'lax', httpOnly: true },
+      // On https the provider's cookies carry the browser-enforced prefixes (issue 22): its session
+      // cookie is host-only at `/` (`__Host-`); the interaction cookies are path-scoped, so
+      // `__Secure-` is the strongest their paths allow. Secure whenever the public URL is https.
+      names: secure
+        ? { session: '__Host-cs_oidc_session', interaction: '__Secure-cs_oidc_interaction', resume: '__Secure-cs_oidc_resume' }
+        : { session: 'cs_oidc_session', interaction: 'cs_oidc_interaction', resume: 'cs_oidc_resume' },
+      long: { signed: true, secure, sameSite: 'lax', httpOnly: true, path: '/' },
       short: { signed: true, secure, sameSite: 'lax', httpOnly: true },
     },
     pkce: { required: () => true },

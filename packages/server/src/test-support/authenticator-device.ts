@@ -117,6 +117,11 @@ export class TestAuthenticator {
     return `${withDevice ? `deviceId=${encodeURIComponent(this.deviceId)}&` : ''}issuedAt=${encodeURIComponent(issuedAt)}&signature=${signature}`
   }
 
+  /** A signed query for `purpose` as the app would send it (tests of one purpose used for another). */
+  signedQuery(purpose: SignedPurpose): string {
+    return this.#query(purpose, [])
+  }
+
   pending(): Promise<Answer> {
     return this.transport('GET', `/api/v1/authenticator/challenges?${this.#query('list', [])}`)
   }
@@ -156,6 +161,6 @@ export class TestAuthenticator {
   }
 
   eventsUrl(): string {
-    return `/api/v1/authenticator/events?${this.#query('list', [])}`
+    return `/api/v1/authenticator/events?${this.#query('events', [])}`
   }
 }

@@ -13,7 +13,7 @@ export const SIGNATURE_VERSION = 'countersign-authenticator/1'
 /** How far the phone's clock may be from the server's (PU-03). */
 export const CLOCK_SKEW_MS = 2 * MINUTE_MS
 
-export type SignedPurpose = 'pair' | 'answer' | 'read' | 'list' | 'unpair' | 'subscription'
+export type SignedPurpose = 'pair' | 'answer' | 'read' | 'list' | 'events' | 'unpair' | 'subscription'
 
 export function signedMessage(purpose: SignedPurpose, deviceId: string, issuedAt: string, fields: ReadonlyArray<string | boolean | null>): Buffer {
   return Buffer.from(JSON.stringify([SIGNATURE_VERSION, purpose, deviceId, issuedAt, ...fields]), 'utf8')

@@ -24,7 +24,7 @@ import {
   unpairDevice,
   updateSubscription,
 } from '../../use-cases/push.js'
-import { openEventStream } from '../event-stream.js'
+import { openOwnedEventStream } from '../event-stream.js'
 import type { Router } from '../router.js'
 import { limitPerIp } from './sign-in.js'
 
@@ -129,12 +129,12 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
     },
     async ({ query, meta, request, reply }) => {
       await limitPerIp(ctx, 'device', meta.ip, ctx.config.rateLimitCodePerMinute)
-      const key = await authenticateDevice(ctx, { ...query, purpose: 'list', fields: [] }, meta)
+      // Its own purpose: a signature that lists the challenges cannot open the stream, nor the reverse.
+      const key = await authenticateDevice(ctx, { ...query, purpose: 'events', fields: [] }, meta)
       // Listening before the stream opens: nothing that happens once the app sees it is missed.
       const early: string[] = []
       let deliver = (payload: string) => void early.push(payload)
-      const unsubscribe = await ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => deliver(payload))
-      const stream = openEventStream(request, reply)
+      const stream = await openOwnedEventStream(request, reply, `device:${key.deviceId}`, () => ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => deliver(payload)))
       deliver = (payload) => {
         try {
           const message = JSON.parse(payload) as { type: string; id?: string; status?: string }
@@ -145,7 +145,6 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
         }
       }
       for (const payload of early.splice(0)) deliver(payload)
-      stream.onClose(() => void unsubscribe())
       // A signed URL is good for 2 minutes; the stream it opened lasts 10, then the app reconnects
       // with a fresh signature — so a URL read from some log cannot listen for long.
       const lifetime = setTimeout(() => stream.close(), APP_STREAM_LIFETIME_MS)
@@ -228,10 +227,8 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
     async ({ auth, params, request, reply }) => {
       await pairedDevice(ctx, auth, params.deviceId)
       let wake = () => {}
-      const unsubscribe = await ctx.notifier.subscribe(channels.pairing(params.deviceId), () => wake())
-      const stream = openEventStream(request, reply)
+      const stream = await openOwnedEventStream(request, reply, `pairing:${params.deviceId}`, () => ctx.notifier.subscribe(channels.pairing(params.deviceId), () => wake()))
       wake = () => stream.wake()
-      stream.onClose(() => void unsubscribe())
       stream.watch(async () => {
         const device = await pairedDevice(ctx, auth, params.deviceId).catch(() => null)
         if (!device) return

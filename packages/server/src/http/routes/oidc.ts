@@ -5,6 +5,7 @@ import type { Context, RequestMeta } from '../../use-cases/context.js'
 import { page, pageText } from '../../oidc/pages.js'
 import { loadSigningKeys } from '../../oidc/keys.js'
 import type { Cookies } from '../cookies.js'
+import { limitPerIp } from './sign-in.js'
 
 const MOUNT = '/oidc'
 
@@ -46,6 +47,10 @@ export async function oidcRoutes(
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      // The token endpoint takes codes, refresh tokens and client secrets: bounded per IP like the sign-in steps.
+      if (request.method === 'POST' && request.url.split('?')[0] === `${MOUNT}/token`) {
+        await limitPerIp(ctx, 'oidc-token', request.ip, ctx.config.rateLimitOidcTokenPerMinute)
+      }
       const { callback } = await load()
       handOver(reply)
       const raw = request.raw as typeof request.raw & { originalUrl?: string }

@@ -10,7 +10,7 @@ import { loadFlow, passwordStep, secondFactorStep, type SignInResult } from '../
 import { completePush, flowPushState, startPush } from '../../use-cases/push.js'
 import { discoverableOptions, discoverableSignIn, passkeySecondFactor, passkeySecondFactorOptions } from '../../use-cases/passkeys.js'
 import { channels } from '../../realtime/channels.js'
-import { openEventStream } from '../event-stream.js'
+import { openOwnedEventStream } from '../event-stream.js'
 import type { Cookies } from '../cookies.js'
 import type { Router } from '../router.js'
 
@@ -204,16 +204,13 @@ export function signInRoutes(router: Router, ctx: Context, cookies: Cookies) {
       summary: 'Event stream for the waiting browser: approved, denied, expired (works across instances)',
       tag: 'sign-in',
       access: 'none',
-      responses: { 200: { description: 'text/event-stream' }, 410: { description: 'FLOW_EXPIRED' } },
+      responses: { 200: { description: 'text/event-stream' }, 410: { description: 'FLOW_EXPIRED' }, 429: { description: 'RATE_LIMITED: this flow has 4 streams open already' } },
     },
     async ({ request, reply }) => {
       const flow = await loadFlow(ctx, cookies.read(request, 'flow'), 'awaiting_second_factor')
-      // Listening before the stream opens: nothing that happens once the client sees it is missed.
       let wake = () => {}
-      const unsubscribe = await ctx.notifier.subscribe(channels.flow(flow.id), () => wake())
-      const stream = openEventStream(request, reply)
+      const stream = await openOwnedEventStream(request, reply, `flow:${flow.id}`, () => ctx.notifier.subscribe(channels.flow(flow.id), () => wake()))
       wake = () => stream.wake()
-      stream.onClose(() => void unsubscribe())
       let told = ''
       // Every wake re-reads the flow's current challenge; a timer catches expiry and lost events.
       stream.watch(async () => {
