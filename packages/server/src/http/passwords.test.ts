@@ -188,6 +188,13 @@ describe('Forgot your password? (RB-04, EN-03)', () => {
     assert.equal((await complete(second, 'quiet copper meadow')).json().error.code, 'RESET_LINK_INVALID', 'expired after 30 minutes')
     const garbage = await complete('not-a-token', 'quiet copper meadow')
     assert.deepEqual([garbage.statusCode, garbage.json().error.code], [400, 'RESET_LINK_INVALID'])
+
+    await requestReset({ username: user.username })
+    const beforeDeactivation = resetTokenFor(emailOf(user))
+    await t.admin('POST', `/api/v1/admin/users/${user.id}/deactivate`)
+    const refused = await complete(beforeDeactivation, 'quiet copper meadow')
+    assert.deepEqual([refused.statusCode, refused.json().error.code], [400, 'RESET_LINK_INVALID'], 'a deactivated account’s link: the same one error')
+    assert.equal(refused.body, garbage.body)
   })
 
   it('EN-03: unknown names and addresses, known ones, deactivated users get the same answer, byte for byte', async () => {
