@@ -4,8 +4,42 @@ import { DisplayName, OpaqueToken, PendingTotpDevice } from './schemas.js'
 
 // ---- Countersign Authenticator (docs/authenticator-protocol.md) -----------------------------
 
-/** A time from the phone's clock, checked against the server's (PU-03). */
-export const IssuedAt = z.iso.datetime()
+/**
+ * RFC 3339 `date-time` (§5.6) in UTC: seconds required, any fraction, the offset `Z` (or `z`),
+ * `+00:00` or `-00:00`. Any other offset is refused (400), not converted: the phone is asked for
+ * UTC, and the string is signed as it is.
+ */
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|[+-]00:00)$/
+
+const daysInMonth = (year: number, month: number) =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+
+/**
+ * The milliseconds since 1970 of an `issuedAt` (an RFC 3339 time in UTC), or `null` when it is not
+ * one: a date that does not exist, a leap second (`:60`, which no clock the server compares with can
+ * hold), an offset other than UTC. Digits past the millisecond are dropped, as `Date.parse` does.
+ */
+export function issuedAtTime(text: string): number | null {
+  const match = RFC3339_UTC.exec(text)
+  if (!match) return null
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null
+  const at = new Date(0)
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0–99 as 1900–1999.
+  at.setUTCFullYear(year, month - 1, day)
+  at.setUTCHours(hour, minute, second, Number((match[7] ?? '').padEnd(3, '0').slice(0, 3)))
+  return at.getTime()
+}
+
+/**
+ * A time from the phone's clock, checked against the server's (PU-03): any RFC 3339 spelling of a
+ * UTC time (`2026-12-08T10:00:00Z`, `…00.000Z`, `…00+00:00`). Validated, never rewritten: the
+ * signature covers the string exactly as sent.
+ */
+export const IssuedAt = z
+  .string()
+  .refine((text) => issuedAtTime(text) !== null, 'must be an RFC 3339 time in UTC (Z or +00:00), e.g. 2026-12-08T10:00:00.000Z')
+  .meta({ format: 'date-time', description: 'RFC 3339 date-time in UTC: Z or +00:00 (docs/authenticator-protocol.md §2)' })
 /** base64url of a 64-byte raw ECDSA P-256 signature (r‖s). */
 export const Signature = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url P-256 signature (64 bytes)')
 export const DeviceIdInput = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a device id')

@@ -249,6 +249,69 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal(ok.status, 200, JSON.stringify(ok.body))
   })
 
+  test('F-PUSH-6 PU-03: issuedAt is any RFC 3339 spelling of a UTC time; other offsets, local times and impossible dates are a 400; a signature holds for its own spelling only', async () => {
+    const { user, phones } = await pairedUser(1)
+    const [app] = phones as [TestAuthenticator]
+    const { jar, started } = await pushSignIn(user)
+    const { challengeId, matchNumber } = started.json()
+    const now = t.clock.now()
+    const seconds = now.toISOString().slice(0, 19)
+    /** The challenge read with a signature over `signed`, sent as `sent` (the same string unless a test swaps it), query-encoded unless `raw`. */
+    const read = (signed: string, sent = signed, raw = false) =>
+      t.app.inject({
+        method: 'GET',
+        url: `/api/v1/authenticator/challenges/${challengeId}?deviceId=${app.deviceId}&issuedAt=${raw ? sent : encodeURIComponent(sent)}&signature=${app.sign('read', app.deviceId, signed, [challengeId])}`,
+      })
+
+    const accepted = [now.toISOString(), `${seconds}Z`, `${seconds}.000Z`, `${seconds}.123456789Z`, `${seconds}+00:00`, `${seconds}.000+00:00`, `${seconds}-00:00`, `${seconds.replace('T', 't')}z`]
+    for (const issuedAt of accepted) {
+      const answer = await read(issuedAt)
+      assert.equal(answer.statusCode, 200, `${issuedAt}: ${answer.body}`)
+    }
+    // One instant, three spellings: each signature verifies for the string it was made over only.
+    for (const [signed, sent] of [[`${seconds}Z`, `${seconds}+00:00`], [`${seconds}+00:00`, `${seconds}.000Z`], [`${seconds}.000Z`, `${seconds}Z`]] as const) {
+      const swapped = await read(signed, sent)
+      assert.equal(swapped.statusCode, 401, `${signed} sent as ${sent}`)
+      assert.equal(swapped.json().error.code, 'SIGNATURE_INVALID')
+    }
+    // The skew rule is the same whatever the spelling.
+    const ahead = await read(`${new Date(now.getTime() + 3 * 60_000).toISOString().slice(0, 19)}+00:00`)
+    assert.equal(ahead.statusCode, 401)
+    assert.equal(ahead.json().error.reason, 'clock')
+
+    // Refused as a form (400), though each is signed correctly and most name this very instant.
+    const sameInstantPlusOne = `${new Date(now.getTime() + 60 * 60_000).toISOString().slice(0, 19)}+01:00`
+    const refused = [sameInstantPlusOne, `${seconds}-05:00`, seconds, `${seconds}+0000`, `${seconds}+00`, `${seconds.replace('T', ' ')}Z`, `${seconds.slice(0, 16)}Z`, `${seconds.slice(0, 17)}60Z`, `${seconds}.Z`, '2026-02-30T10:00:00Z', '2026-12-08T24:00:00Z']
+    for (const issuedAt of refused) {
+      const answer = await read(issuedAt)
+      assert.equal(answer.statusCode, 400, `${issuedAt}: ${answer.body}`)
+      assert.equal(answer.json().error.code, 'INVALID_REQUEST')
+      assert.equal(answer.json().error.field, 'issuedAt')
+    }
+    // In a query string a bare "+" is a space: +00:00 must be percent-encoded (%2B00:00).
+    assert.equal((await read(`${seconds}+00:00`, `${seconds}+00:00`, true)).statusCode, 400)
+
+    // In a JSON body: the answer, signed over +00:00; another spelling of it is refused, an offset of +01:00 is a 400.
+    const plusZero = app.answerBody(challengeId, 'approve', matchNumber, { issuedAt: `${seconds}+00:00` })
+    assert.equal((await app.send(challengeId, { ...plusZero, issuedAt: `${seconds}Z` })).body.error.code, 'SIGNATURE_INVALID')
+    assert.equal((await app.send(challengeId, app.answerBody(challengeId, 'approve', matchNumber, { issuedAt: sameInstantPlusOne }))).status, 400)
+    const approved = await app.send(challengeId, plusZero)
+    assert.equal(approved.status, 200, JSON.stringify(approved.body))
+    assert.equal((await complete(jar)).statusCode, 200)
+
+    // Pairing too.
+    const { jar: account } = await t.signIn(user.username, user.password, user.secret)
+    const pending = (await t.browser(account, 'POST', '/api/v1/account/devices/authenticator', { name: 'Spelled' })).json()
+    const { token, deviceId } = parsePairingUri(pending.pairingUri)
+    const fresh = phone()
+    const issuedAt = `${t.clock.now().toISOString().slice(0, 19)}+00:00`
+    const body = { pairingToken: token, deviceId, publicKey: fresh.publicJwk, pushSubscription: null, name: 'Test phone', issuedAt, signature: fresh.sign('pair', deviceId, issuedAt, [token]) }
+    const pair = (payload: object) => t.app.inject({ method: 'POST', url: '/api/v1/authenticator/pair', payload })
+    assert.equal((await pair({ ...body, issuedAt: issuedAt.replace('+00:00', 'Z') })).statusCode, 401, 'another spelling of the signed time')
+    const paired = await pair(body)
+    assert.equal(paired.statusCode, 200, paired.body)
+  })
+
   test('PU-04: push bombing — 50 attempts give at most 3 pushes, then push pauses until a sign-in by another method; user and admin are told once', async () => {
     const admin = await t.createUser(orgId, { role: 'admin' })
     const { user, phones } = await pairedUser(1)

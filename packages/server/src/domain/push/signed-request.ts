@@ -1,3 +1,4 @@
+import { issuedAtTime } from '@countersign/protocol'
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto'
 import { MINUTE_MS } from '../clock.js'
 
@@ -42,8 +43,12 @@ export function verifySignature(publicKeyJwk: string, message: Buffer, signature
   }
 }
 
-/** True when the phone's time is within the allowed skew of ours. */
+/**
+ * True when the phone's time is an RFC 3339 time in UTC (`Z`, `+00:00`, any fraction: protocol
+ * `IssuedAt`) within the allowed skew of ours. Whatever its spelling, the string itself is what
+ * `signedMessage` signs, so a signature made for one spelling verifies for no other.
+ */
 export function issuedAtAcceptable(issuedAt: string, now: Date): boolean {
-  const at = Date.parse(issuedAt)
-  return Number.isFinite(at) && Math.abs(at - now.getTime()) <= CLOCK_SKEW_MS
+  const at = issuedAtTime(issuedAt)
+  return at !== null && Math.abs(at - now.getTime()) <= CLOCK_SKEW_MS
 }
