@@ -124,41 +124,58 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
 /** Open streams one flow or one device may hold on one instance: a page or two, and an app. */
 export const MAX_STREAMS_PER_OWNER = 4
 
-const ownerCounts = new WeakMap<FastifyInstance, Map<string, number>>()
+const ownerStreams = new WeakMap<FastifyInstance, Map<string, EventStream[]>>()
+const ownerOpening = new WeakMap<FastifyInstance, Map<string, number>>()
 
 /**
- * Opens a stream that belongs to `owner` (`flow:…`, `device:…`): at most
- * `MAX_STREAMS_PER_OWNER` at once on this instance, the next one `429 RATE_LIMITED` with
- * `Retry-After` (issue 22: without a cap, one flow's cookie could hold any number of connections).
- * `listen` subscribes before the stream opens, so nothing that happens once the client sees it is
- * missed; its unsubscribe runs when the stream ends.
+ * Opens a stream that belongs to `owner` (`flow:…`, `device:…`), at most `MAX_STREAMS_PER_OWNER`
+ * at once on this instance (issue 22: without a cap, one flow's cookie could hold any number of
+ * connections). When they are all open, `whenFull` decides: `refuse` answers `429 RATE_LIMITED`
+ * with `Retry-After`; `replaceOldest` ends the oldest (told to come back) and opens this one — for
+ * an app's stream, whose signed URL someone could replay for two minutes: the app's own reconnect
+ * then always wins back its place. `listen` subscribes before the stream opens, so nothing that
+ * happens once the client sees it is missed; its unsubscribe runs when the stream ends.
  */
 export async function openOwnedEventStream(
   request: FastifyRequest,
   reply: FastifyReply,
   owner: string,
   listen: () => Promise<() => unknown>,
+  whenFull: 'refuse' | 'replaceOldest' = 'refuse',
 ): Promise<EventStream> {
-  let counts = ownerCounts.get(request.server)
-  if (!counts) ownerCounts.set(request.server, (counts = new Map()))
-  const held = counts.get(owner) ?? 0
-  if (held >= MAX_STREAMS_PER_OWNER) throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: 5 })
-  counts.set(owner, held + 1)
-  const release = () => {
-    const left = (counts.get(owner) ?? 1) - 1
-    if (left > 0) counts.set(owner, left)
-    else counts.delete(owner)
+  let byOwner = ownerStreams.get(request.server)
+  if (!byOwner) ownerStreams.set(request.server, (byOwner = new Map()))
+  let opening = ownerOpening.get(request.server)
+  if (!opening) ownerOpening.set(request.server, (opening = new Map()))
+  const held = byOwner.get(owner) ?? []
+  // Streams still subscribing count too, so parallel requests cannot all slip past the cap.
+  if (held.length + (opening.get(owner) ?? 0) >= MAX_STREAMS_PER_OWNER) {
+    const oldest = held[0]
+    if (whenFull === 'refuse' || !oldest) throw new CountersignError('RATE_LIMITED', { retryAfterSeconds: 5 })
+    oldest.send('shutdown', { retryMs: 3000 })
+    oldest.close()
   }
+  opening.set(owner, (opening.get(owner) ?? 0) + 1)
   let unsubscribe: () => unknown
   try {
     unsubscribe = await listen()
-  } catch (error) {
-    release()
-    throw error
+  } finally {
+    const left = (opening.get(owner) ?? 1) - 1
+    if (left > 0) opening.set(owner, left)
+    else opening.delete(owner)
   }
   const stream = openEventStream(request, reply)
+  if (stream.closed) {
+    void unsubscribe()
+    return stream
+  }
+  const list = byOwner.get(owner) ?? []
+  list.push(stream)
+  byOwner.set(owner, list)
   stream.onClose(() => {
-    release()
+    const left = (byOwner.get(owner) ?? []).filter((s) => s !== stream)
+    if (left.length > 0) byOwner.set(owner, left)
+    else byOwner.delete(owner)
     void unsubscribe()
   })
   return stream

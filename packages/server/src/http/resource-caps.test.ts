@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { request, type IncomingMessage } from 'node:http'
 import { after, before, describe, it } from 'node:test'
+import { fetchTransport, TestAuthenticator } from '../test-support/authenticator-device.js'
 import { CookieJar, freePort, startTestApp, type TestApp } from '../test-support/harness.js'
 
 /*
@@ -71,6 +72,33 @@ describe('caps on held connections and token guesses (issue 22)', () => {
     assert.equal(again?.statusCode, 200, 'the closed stream’s place is free again')
     again?.destroy()
     for (const stream of open) stream.destroy()
+  })
+
+  it('a paired app’s stream: a fifth takes the oldest’s place (told to come back), so a replayed signed URL cannot keep the app out', async () => {
+    const org = await t.createOrganisation({ policy: 'required' })
+    const user = await t.enrolledUser(org.id)
+    const { jar } = await t.signIn(user.username, user.password, user.secret)
+    const started = (await t.browser(jar, 'POST', '/api/v1/account/devices/authenticator', { name: 'Phone' })).json()
+    const app = new TestAuthenticator(fetchTransport(base), () => t.clock.now())
+    assert.equal((await app.pair(started.pairingUri)).status, 200)
+    const replayed = app.eventsUrl()
+    const held: IncomingMessage[] = []
+    for (let i = 0; i < 4; i++) {
+      const stream = await openStream(replayed, '')
+      assert.equal(stream.statusCode, 200)
+      held.push(stream)
+    }
+    const oldestText = (async () => {
+      let text = ''
+      for await (const chunk of held[0]!) text += String(chunk)
+      return text
+    })()
+    const own = await openStream(app.eventsUrl(), '')
+    assert.equal(own.statusCode, 200, 'the app’s own reconnect gets in')
+    const said = await oldestText
+    assert.match(said, /event: shutdown/, 'the oldest was told to come back, then ended')
+    own.destroy()
+    for (const stream of held) stream.destroy()
   })
 
   it('the OpenID Connect token endpoint answers 429 with Retry-After past its per-IP limit, in the catalogue’s shape', async () => {

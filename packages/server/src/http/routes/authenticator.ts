@@ -134,7 +134,8 @@ export function authenticatorRoutes(router: Router, ctx: Context) {
       // Listening before the stream opens: nothing that happens once the app sees it is missed.
       const early: string[] = []
       let deliver = (payload: string) => void early.push(payload)
-      const stream = await openOwnedEventStream(request, reply, `device:${key.deviceId}`, () => ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => deliver(payload)))
+      // A replayed signed URL must not keep the app out: the newest stream takes the oldest's place.
+      const stream = await openOwnedEventStream(request, reply, `device:${key.deviceId}`, () => ctx.notifier.subscribe(channels.device(key.deviceId), (payload) => deliver(payload)), 'replaceOldest')
       deliver = (payload) => {
         try {
           const message = JSON.parse(payload) as { type: string; id?: string; status?: string }
