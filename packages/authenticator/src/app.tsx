@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { isLanguage, languageFromNavigator, type Language } from './i18n'
 import { LanguageContext } from './i18n/context'
-import { listAccounts, markRemoved, onAccountsChanged, setPushEndpoint, type Account } from './lib/accounts'
+import { accountKey, isDevice, listAccounts, markRemoved, onAccountsChanged, setPushEndpoint, type Account } from './lib/accounts'
 import { emitAppEvent, onAppEvent } from './lib/app-events'
 import { EventChannels } from './lib/event-channels'
 import { getSetting, setSetting } from './lib/idb'
@@ -10,7 +10,7 @@ import { isDeviceGone, listChallenges, updateSubscription, type PairedAccount } 
 import { AddAccount } from './pages/add-account'
 import { ChallengePage } from './pages/challenge'
 import { Home } from './pages/home'
-import { AppContext, isActive, type AppState, type Flash, type PendingChallenge } from './state'
+import { AppContext, challengePath, isActive, type AppState, type Flash, type PendingChallenge } from './state'
 
 /** `#/challenge/ch_1?device=dev_1` → `{ path: '/challenge/ch_1', query }`. */
 function parseHash(hash: string): { path: string; query: URLSearchParams } {
@@ -27,7 +27,8 @@ function initialLanguage(): Language {
 export function App() {
   const [language, setLanguageState] = useState<Language>(initialLanguage)
   const [accounts, setAccounts] = useState<Account[] | null>(null)
-  const [pendingByDevice, setPendingByDevice] = useState<Record<string, PendingChallenge[]>>({})
+  /** Pending challenges per account, by `accountKey(server, deviceId)`. */
+  const [pendingByAccount, setPendingByAccount] = useState<Record<string, PendingChallenge[]>>({})
   const [flash, setFlash] = useState<Flash | null>(null)
   const [hash, setHash] = useState(location.hash)
   const [online, setOnline] = useState(navigator.onLine)
@@ -49,12 +50,13 @@ export function App() {
     const targets = only ? [only] : accountsRef.current.filter(isActive)
     await Promise.all(
       targets.map(async (account) => {
+        const { server, deviceId } = account.pairing
         try {
-          emitAppEvent({ type: 'pending', deviceId: account.pairing.deviceId, challenges: await listChallenges(account) })
+          emitAppEvent({ type: 'pending', server, deviceId, challenges: await listChallenges(account) })
         } catch (error) {
           if (isDeviceGone(error)) {
-            await markRemoved(account.pairing.deviceId)
-            emitAppEvent({ type: 'removed', deviceId: account.pairing.deviceId })
+            await markRemoved(server, deviceId)
+            emitAppEvent({ type: 'removed', server, deviceId })
           }
         }
       }),
@@ -85,33 +87,35 @@ export function App() {
     })
     const stopAccounts = onAccountsChanged(() => void reloadAccounts())
     const stopEvents = onAppEvent((event) => {
+      const key = accountKey(event.server, event.deviceId)
       if (event.type === 'pending') {
-        const account = accountsRef.current.find((a) => a.pairing?.deviceId === event.deviceId)
+        const account = accountsRef.current.find((a) => isDevice(a, event.server, event.deviceId))
         if (!account || !isActive(account)) return
-        setPendingByDevice((current) => ({
+        setPendingByAccount((current) => ({
           ...current,
-          [event.deviceId]: event.challenges.filter((c) => c.status === 'pending').map((challenge) => ({ account, challenge })),
+          [key]: event.challenges.filter((c) => c.status === 'pending').map((challenge) => ({ account, challenge })),
         }))
       } else if (event.type === 'challenge') {
         const current = parseHash(location.hash)
-        if (current.path !== `/challenge/${event.challengeId}`) navigate(`/challenge/${encodeURIComponent(event.challengeId)}?device=${encodeURIComponent(event.deviceId)}`)
-        const account = accountsRef.current.find((a) => a.pairing?.deviceId === event.deviceId)
+        if (current.path !== `/challenge/${event.challengeId}`) navigate(challengePath(event.challengeId, event.server, event.deviceId))
+        const account = accountsRef.current.find((a) => isDevice(a, event.server, event.deviceId))
         if (account && isActive(account)) void refreshPending(account)
       } else if (event.type === 'closed') {
-        setPendingByDevice((current) => ({
+        setPendingByAccount((current) => ({
           ...current,
-          [event.deviceId]: (current[event.deviceId] ?? []).filter((p) => p.challenge.id !== event.challengeId),
+          [key]: (current[key] ?? []).filter((p) => p.challenge.id !== event.challengeId),
         }))
       } else if (event.type === 'removed') {
-        setPendingByDevice((current) => ({ ...current, [event.deviceId]: [] }))
+        setPendingByAccount((current) => ({ ...current, [key]: [] }))
         void reloadAccounts()
       }
     })
     // The service worker tells the open app about a push, and a notification tap opens a challenge.
+    // Pushes reach only this origin's subscription: their device is one of this origin's server.
     const onWorkerMessage = (event: MessageEvent) => {
       const data = event.data as { type?: string; challengeId?: unknown; deviceId?: unknown } | null
       if ((data?.type === 'challenge' || data?.type === 'open') && typeof data.challengeId === 'string' && typeof data.deviceId === 'string') {
-        emitAppEvent({ type: 'challenge', challengeId: data.challengeId, deviceId: data.deviceId })
+        emitAppEvent({ type: 'challenge', server: location.origin, challengeId: data.challengeId, deviceId: data.deviceId })
       }
     }
     navigator.serviceWorker?.addEventListener('message', onWorkerMessage)
@@ -146,7 +150,7 @@ export function App() {
     [language],
   )
 
-  const pending = Object.values(pendingByDevice).flat()
+  const pending = Object.values(pendingByAccount).flat()
   const state: AppState = {
     accounts,
     pending,
@@ -160,7 +164,12 @@ export function App() {
   const { path, query } = parseHash(hash)
   const challenge = /^\/challenge\/([^/]+)$/.exec(path)
   const page = challenge ? (
-    <ChallengePage key={challenge[1]} challengeId={decodeURIComponent(challenge[1]!)} deviceId={query.get('device') ?? ''} />
+    <ChallengePage
+      key={challenge[1]}
+      challengeId={decodeURIComponent(challenge[1]!)}
+      server={query.get('server') ?? location.origin}
+      deviceId={query.get('device') ?? ''}
+    />
   ) : path === '/add' || path === '/pair' ? (
     // `#/pair?uri=…`: the link the account page offers to open on the phone itself.
     <AddAccount initialUri={path === '/pair' ? query.get('uri') : null} />
@@ -188,7 +197,7 @@ async function syncSubscriptions(all: Account[]) {
     if (wanted === account.pairing.pushEndpoint || (wanted === null && !withdrawn)) continue
     try {
       await updateSubscription(account, wanted === null ? null : subscription)
-      await setPushEndpoint(account.pairing.deviceId, wanted)
+      await setPushEndpoint(account.pairing.server, account.pairing.deviceId, wanted)
     } catch {
       // tried again at the next start
     }

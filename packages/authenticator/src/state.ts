@@ -44,3 +44,14 @@ export function useApp(): AppState {
 export function isActive(account: Account): account is PairedAccount {
   return account.pairing !== null && account.pairing.removedAt === null
 }
+
+/**
+ * The app's address of a sign-in request: `/challenge/<id>?device=<deviceId>`, and `&server=` for
+ * an account of another server than this app's (kept from before issue 22). A notification's
+ * address has no `server`: pushes reach only this origin's subscription, so it is this origin.
+ */
+export function challengePath(challengeId: string, server: string, deviceId: string): string {
+  const query = new URLSearchParams({ device: deviceId })
+  if (server !== location.origin) query.set('server', server)
+  return `/challenge/${encodeURIComponent(challengeId)}?${query.toString()}`
+}

@@ -3,8 +3,9 @@ import type { TotpParameters } from './totp'
 
 /** The link to a Countersign server made by pairing (F-PUSH-1); absent for codes-only accounts. */
 export interface Pairing {
-  /** The server's origin, from `cs_server`. */
+  /** The server's origin, from `cs_server`: the app's own origin (accounts stored before issue 22 may name another). */
   server: string
+  /** The server's id of this device; unique only together with `server` (see `accountKey`). */
   deviceId: string
   /** ECDSA P-256, generated with `extractable: false` (F-PUSH-6). */
   keyPair: CryptoKeyPair
@@ -46,10 +47,23 @@ export async function listAccounts(): Promise<Account[]> {
   return all.sort((a, b) => a.addedAt.localeCompare(b.addedAt))
 }
 
-export async function findAccountByDevice(deviceId: string): Promise<Account | undefined> {
-  return (await listAccounts()).find((account) => account.pairing?.deviceId === deviceId)
+/**
+ * The key of a paired account: its server's origin and its device id together. A device id alone
+ * names nothing (two servers may hand out the same one); every lookup, map and event uses this.
+ */
+export function accountKey(server: string, deviceId: string): string {
+  return JSON.stringify([server, deviceId])
 }
 
+/** Whether the account is the one paired with this server as this device. */
+export function isDevice(account: Account, server: string, deviceId: string): boolean {
+  return account.pairing !== null && account.pairing.server === server && account.pairing.deviceId === deviceId
+}
+
+/**
+ * Stores the account. Refused (`ConstraintError`, the store's unique `device` index) when another
+ * account has its server and device already: accounts never overwrite one another.
+ */
 export async function saveAccount(account: Account): Promise<void> {
   await run('accounts', 'readwrite', (store) => store.put(account))
   changed()
@@ -83,17 +97,17 @@ export async function updateAccount(match: (account: Account) => boolean, change
 }
 
 /** Marks the account's device as removed on the server; keeps its codes visible until the user removes it. */
-export async function markRemoved(deviceId: string, at: Date = new Date()): Promise<void> {
+export async function markRemoved(server: string, deviceId: string, at: Date = new Date()): Promise<void> {
   await updateAccount(
-    (account) => account.pairing?.deviceId === deviceId,
+    (account) => isDevice(account, server, deviceId),
     (account) => (account.pairing && !account.pairing.removedAt ? { ...account, pairing: { ...account.pairing, removedAt: at.toISOString() } } : null),
   )
 }
 
 /** Records the push endpoint the server now has for this device. */
-export async function setPushEndpoint(deviceId: string, endpoint: string | null): Promise<void> {
+export async function setPushEndpoint(server: string, deviceId: string, endpoint: string | null): Promise<void> {
   await updateAccount(
-    (account) => account.pairing?.deviceId === deviceId,
+    (account) => isDevice(account, server, deviceId),
     (account) => (account.pairing ? { ...account, pairing: { ...account.pairing, pushEndpoint: endpoint } } : null),
   )
 }

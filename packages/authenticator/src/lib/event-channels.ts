@@ -1,4 +1,4 @@
-import { markRemoved } from './accounts'
+import { accountKey, markRemoved } from './accounts'
 import { emitAppEvent } from './app-events'
 import { eventsUrl, isDeviceGone, listChallenges, type PairedAccount } from './server-api'
 
@@ -20,40 +20,42 @@ export class EventChannels {
 
   /** Opens streams for the given accounts and closes the others. */
   sync(accounts: PairedAccount[]): void {
-    const wanted = new Map(accounts.map((account) => [account.pairing.deviceId, account]))
-    for (const [deviceId, channel] of this.#channels) {
-      if (!wanted.has(deviceId)) this.#stop(deviceId, channel)
+    // Keyed by server and device: the same device id of two servers is two streams.
+    const wanted = new Map(accounts.map((account) => [accountKey(account.pairing.server, account.pairing.deviceId), account]))
+    for (const [key, channel] of this.#channels) {
+      if (!wanted.has(key)) this.#stop(key, channel)
     }
-    for (const [deviceId, account] of wanted) {
-      const channel = this.#channels.get(deviceId)
+    for (const [key, account] of wanted) {
+      const channel = this.#channels.get(key)
       if (channel) channel.account = account
       else {
         const created: Channel = { account, source: null, timer: null, failures: 0 }
-        this.#channels.set(deviceId, created)
+        this.#channels.set(key, created)
         void this.#open(created)
       }
     }
   }
 
   close(): void {
-    for (const [deviceId, channel] of this.#channels) this.#stop(deviceId, channel)
+    for (const [key, channel] of this.#channels) this.#stop(key, channel)
   }
 
-  #stop(deviceId: string, channel: Channel) {
+  #stop(key: string, channel: Channel) {
     channel.source?.close()
     if (channel.timer) clearTimeout(channel.timer)
-    this.#channels.delete(deviceId)
+    this.#channels.delete(key)
   }
 
   async #open(channel: Channel) {
-    const deviceId = channel.account.pairing.deviceId
+    const { server, deviceId } = channel.account.pairing
+    const key = accountKey(server, deviceId)
     let url: string
     try {
       url = await eventsUrl(channel.account)
     } catch {
       return this.#retry(channel)
     }
-    if (this.#channels.get(deviceId) !== channel) return
+    if (this.#channels.get(key) !== channel) return
     const source = new EventSource(url)
     channel.source = source
     source.onopen = () => {
@@ -61,15 +63,15 @@ export class EventChannels {
     }
     source.addEventListener('challenge', (event) => {
       const id = parse(event)?.id
-      if (typeof id === 'string') emitAppEvent({ type: 'challenge', challengeId: id, deviceId })
+      if (typeof id === 'string') emitAppEvent({ type: 'challenge', server, challengeId: id, deviceId })
     })
     source.addEventListener('closed', (event) => {
       const data = parse(event)
-      if (typeof data?.id === 'string') emitAppEvent({ type: 'closed', challengeId: data.id, deviceId, status: String(data.status ?? '') })
+      if (typeof data?.id === 'string') emitAppEvent({ type: 'closed', server, challengeId: data.id, deviceId, status: String(data.status ?? '') })
     })
     source.addEventListener('removed', () => {
-      this.#stop(deviceId, channel)
-      void markRemoved(deviceId).then(() => emitAppEvent({ type: 'removed', deviceId }))
+      this.#stop(key, channel)
+      void markRemoved(server, deviceId).then(() => emitAppEvent({ type: 'removed', server, deviceId }))
     })
     source.onerror = () => {
       source.close()
@@ -79,7 +81,7 @@ export class EventChannels {
   }
 
   #retry(channel: Channel) {
-    if (this.#channels.get(channel.account.pairing.deviceId) !== channel) return
+    if (this.#channels.get(accountKey(channel.account.pairing.server, channel.account.pairing.deviceId)) !== channel) return
     channel.failures++
     const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(channel.failures - 1, 5))
     channel.timer = setTimeout(() => void this.#check(channel), delayMs)
@@ -88,18 +90,19 @@ export class EventChannels {
   /** Before reconnecting: is the device still paired, and did a challenge arrive meanwhile? */
   async #check(channel: Channel) {
     channel.timer = null
-    const deviceId = channel.account.pairing.deviceId
+    const { server, deviceId } = channel.account.pairing
+    const key = accountKey(server, deviceId)
     try {
-      emitAppEvent({ type: 'pending', deviceId, challenges: await listChallenges(channel.account) })
+      emitAppEvent({ type: 'pending', server, deviceId, challenges: await listChallenges(channel.account) })
     } catch (error) {
       if (isDeviceGone(error)) {
-        this.#stop(deviceId, channel)
-        await markRemoved(deviceId)
-        emitAppEvent({ type: 'removed', deviceId })
+        this.#stop(key, channel)
+        await markRemoved(server, deviceId)
+        emitAppEvent({ type: 'removed', server, deviceId })
         return
       }
     }
-    if (this.#channels.get(deviceId) === channel) void this.#open(channel)
+    if (this.#channels.get(key) === channel) void this.#open(channel)
   }
 }
 

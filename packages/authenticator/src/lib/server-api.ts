@@ -47,12 +47,24 @@ export function serverNow(server: string, localMs: number = Date.now()): Date {
 }
 
 async function call<T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return (await exchange<T>(server, method, path, body)).data
+}
+
+/** A request and its answer, with the URL the answer came from (`url`: after any redirect the browser followed). */
+async function exchange<T>(
+  server: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  redirect: RequestRedirect = 'follow',
+): Promise<{ data: T; url: string }> {
   // Signed requests are signed just before this: the clock they were signed with is this one.
   const startedAt = Date.now()
   let response: Response
   try {
     response = await fetch(new URL(path, server), {
       method,
+      redirect,
       // Signed requests need no cookie; the server's CSRF rule accepts a request without one.
       credentials: 'omit',
       cache: 'no-store',
@@ -65,7 +77,7 @@ async function call<T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   const serverDate = Date.parse(response.headers.get('date') ?? '')
   // The header has whole seconds: only a difference of more than a second says anything.
   if (Number.isFinite(serverDate)) serverOffsets.set(server, Math.abs(serverDate - Date.now()) > 1500 ? serverDate - Date.now() : 0)
-  if (response.status === 204) return undefined as T
+  if (response.status === 204) return { data: undefined as T, url: response.url }
   const text = await response.text()
   let data: unknown
   try {
@@ -84,7 +96,7 @@ async function call<T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE'
     const skew = Number.isFinite(reference) && elapsed >= 0 && elapsed < 30_000 ? startedAt - reference : null
     throw new ServerError(response.status, error?.code ?? (response.status >= 500 ? 'SERVER' : 'UNKNOWN'), error?.message ?? '', skew, error ?? {})
   }
-  return data as T
+  return { data: data as T, url: response.url }
 }
 
 async function signedQuery(pairing: Pairing, purpose: SignaturePurpose, fields: string[], includeDeviceId = true): Promise<string> {
@@ -102,7 +114,11 @@ export function fetchConfig(server: string): Promise<{ vapidPublicKey: string }>
   return call(server, 'GET', '/api/v1/authenticator/config')
 }
 
-/** `POST /api/v1/authenticator/pair`, signed with the new key (proof of possession). */
+/**
+ * `POST /api/v1/authenticator/pair`, signed with the new key (proof of possession). A redirect is
+ * not followed (the pairing token goes to the link's server or nowhere); `answeredBy` is the URL
+ * the answer came from, for the caller to compare with the link (F-PUSH-1).
+ */
 export async function pairDevice(input: {
   server: string
   pairingToken: string
@@ -111,9 +127,9 @@ export async function pairDevice(input: {
   publicKey: JsonWebKey
   pushSubscription: PushSubscriptionJSON | null
   name: string
-}): Promise<PairAnswer> {
+}): Promise<{ answer: PairAnswer; answeredBy: string }> {
   const signed = await signRequest(input.keyPair.privateKey, 'pair', input.deviceId, [input.pairingToken])
-  return call(input.server, 'POST', '/api/v1/authenticator/pair', {
+  const body = {
     pairingToken: input.pairingToken,
     deviceId: input.deviceId,
     publicKey: input.publicKey,
@@ -121,7 +137,9 @@ export async function pairDevice(input: {
     name: input.name,
     issuedAt: signed.issuedAt,
     signature: signed.signature,
-  })
+  }
+  const { data, url } = await exchange<PairAnswer>(input.server, 'POST', '/api/v1/authenticator/pair', body, 'error')
+  return { answer: data, answeredBy: url }
 }
 
 /** The account's pending challenges, newest first. */

@@ -7,7 +7,8 @@ import { newAccountId, saveAccount, type Account } from '../lib/accounts'
 import { platformName } from '../lib/browser-name'
 import { createDeviceKey, publicJwk } from '../lib/device-key'
 import { errorText } from '../lib/error-text'
-import { parseOtpauthUri, type OtpauthLink } from '../lib/otpauth-uri'
+import { parseOtpauthUri, type OtpauthLink, type RefusedPairing } from '../lib/otpauth-uri'
+import { pairAnswerMismatch } from '../lib/pair-answer'
 import { askForNotifications, subscribeToPush } from '../lib/push'
 import { fetchConfig, pairDevice, ServerError } from '../lib/server-api'
 import { useApp } from '../state'
@@ -26,10 +27,11 @@ export function AddAccount(props: { initialUri?: string | null } = {}) {
   const [cameraError, setCameraError] = useState(false)
   const [pasted, setPasted] = useState('')
   const [invalid, setInvalid] = useState<string | null>(null)
-  const [link, setLink] = useState<OtpauthLink | null>(() => (props.initialUri ? parseOtpauthUri(props.initialUri) : null))
+  // `#/pair?uri=…` as the scanned or pasted link: the same parser, the same refusal of another server.
+  const [link, setLink] = useState<OtpauthLink | null>(() => (props.initialUri ? parseOtpauthUri(props.initialUri, location.origin) : null))
 
   function take(text: string) {
-    const parsed = parseOtpauthUri(otpauthFrom(text))
+    const parsed = parseOtpauthUri(otpauthFrom(text), location.origin)
     setScanning(false)
     if (!parsed) {
       setInvalid(t('add.invalid'))
@@ -116,34 +118,32 @@ function deviceName(t: Translate): string {
 
 /**
  * "Link bob at Demo Clinic?" and the Login button: a new non-extractable key, a push subscription
- * if the phone allows one, and the signed pairing request (protocol §2, §3).
+ * if the phone allows one, and the signed pairing request (protocol §2, §3). Only ever with the
+ * server this app is served from (the parser gives `pairing` for no other); a link of another
+ * server is refused in words, and can still be added for its codes only.
  */
 function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
   const t = useT()
   const { navigate, setFlash } = useApp()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
-  /** Another server that this app cannot reach (its CSP, CORS): the link can still give codes. */
-  const [unreachable, setUnreachable] = useState(false)
+  /** The server answered for another device or server: its token is spent, Login again cannot help. */
+  const [spent, setSpent] = useState(false)
   const { link } = props
   const pairing = link.pairing
   const title = link.issuer || link.username
 
   async function login() {
-    if (!pairing) return
+    if (!pairing || pairing.server !== location.origin) return
     // Within the tap, before anything that awaits (the browser's prompt needs the gesture).
-    const asked = pairing.server === location.origin ? askForNotifications() : Promise.resolve()
+    const asked = askForNotifications()
     setBusy(true)
     setError(null)
     try {
       const keyPair = await createDeviceKey()
-      let pushSubscription: PushSubscriptionJSON | null = null
-      // Web Push reaches this app only through its own origin's service worker.
-      if (pairing.server === location.origin) {
-        const { vapidPublicKey } = await fetchConfig(pairing.server)
-        pushSubscription = await subscribeToPush(vapidPublicKey, asked)
-      }
-      const answer = await pairDevice({
+      const { vapidPublicKey } = await fetchConfig(pairing.server)
+      const pushSubscription = await subscribeToPush(vapidPublicKey, asked)
+      const { answer, answeredBy } = await pairDevice({
         server: pairing.server,
         pairingToken: pairing.token,
         deviceId: pairing.deviceId,
@@ -152,6 +152,15 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
         pushSubscription,
         name: deviceName(t),
       })
+      // The device the server paired, and the server that answered, must be the link's: else the
+      // account is not kept (nothing was stored yet; the new key is dropped with it).
+      const mismatch = pairAnswerMismatch(pairing, answer, answeredBy)
+      if (mismatch) {
+        setError(t(mismatch === 'server' ? 'add.answerOtherServer' : 'add.answerOtherDevice', { server: new URL(pairing.server).host }))
+        setSpent(true)
+        setBusy(false)
+        return
+      }
       const organisation = answer.account.organisation?.name ?? (link.issuer || null)
       const account: Account = {
         id: newAccountId(),
@@ -163,7 +172,7 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
         addedAt: new Date().toISOString(),
         pairing: {
           server: pairing.server,
-          deviceId: answer.deviceId || pairing.deviceId,
+          deviceId: pairing.deviceId,
           keyPair,
           pushEndpoint: pushSubscription?.endpoint ?? null,
           removedAt: null,
@@ -175,7 +184,6 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
       navigate('/')
     } catch (failure) {
       setError(pairingError(t, failure, pairing.server))
-      setUnreachable(failure instanceof ServerError && failure.code === 'NETWORK' && pairing.server !== location.origin)
       setBusy(false)
     }
   }
@@ -196,6 +204,8 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
     navigate('/')
   }
 
+  if (link.refused) return <Refused link={link} refused={link.refused} title={title} onAdd={() => void addCodesOnly()} onCancel={props.onCancel} />
+
   return (
     <section class="card confirm">
       <h1>{pairing ? t('add.confirmTitle', { username: link.username, issuer: title }) : t('add.codesTitle', { username: link.username, issuer: title })}</h1>
@@ -212,12 +222,10 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
           </>
         ) : null}
       </dl>
-      {pairing && pairing.server !== location.origin ? <Notice tone="info">{t('add.otherServer', { server: new URL(pairing.server).host, own: location.host })}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
-      {unreachable ? <p class="hint">{t('add.codesInsteadHint')}</p> : null}
       <div class="actions actions-stacked">
         {pairing ? (
-          <button type="button" class="button button-primary button-wide" disabled={busy} onClick={() => void login()}>
+          <button type="button" class="button button-primary button-wide" disabled={busy || spent} onClick={() => void login()}>
             {busy ? t('add.linking') : t('add.login')}
           </button>
         ) : (
@@ -225,12 +233,42 @@ function Confirm(props: { link: OtpauthLink; onCancel(): void }) {
             {t('add.addCodes')}
           </button>
         )}
-        {unreachable ? (
-          <button type="button" class="button button-secondary button-wide" onClick={() => void addCodesOnly()}>
-            {t('add.codesInstead')}
-          </button>
-        ) : null}
         <button type="button" class="button button-secondary button-wide" disabled={busy} onClick={props.onCancel}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </section>
+  )
+}
+
+/**
+ * A pairing link this app will not pair from (F-PUSH-1, issue 22): it names another server than
+ * the one the app is served from, or none it can read. Said in words, with no Login button: the
+ * app sends that server nothing. Its TOTP secret can still become a codes-only account, as in any
+ * authenticator app (the computer then finishes linking with a typed code).
+ */
+function Refused(props: { link: OtpauthLink; refused: RefusedPairing; title: string; onAdd(): void; onCancel(): void }) {
+  const t = useT()
+  const { link, refused, title } = props
+  const own = location.host
+  return (
+    <section class="card confirm">
+      <h1>{t('add.refusedTitle')}</h1>
+      <Notice tone="warning">
+        {refused.reason === 'other-server' ? t('add.refusedOtherServer', { server: new URL(refused.server).host, own }) : t('add.refusedIncomplete', { own })}
+      </Notice>
+      <dl class="details">
+        <dt>{t('add.confirmAccount')}</dt>
+        <dd>{link.username}</dd>
+        <dt>{t('add.confirmOrganisation')}</dt>
+        <dd>{title}</dd>
+      </dl>
+      <p class="hint">{t('add.refusedCodesOnly')}</p>
+      <div class="actions actions-stacked">
+        <button type="button" class="button button-secondary button-wide" onClick={props.onAdd}>
+          {t('add.codesInstead')}
+        </button>
+        <button type="button" class="button button-primary button-wide" onClick={props.onCancel}>
           {t('common.cancel')}
         </button>
       </div>

@@ -3,6 +3,7 @@ import { Field, Layout, Notice, type Tone } from '../components/ui'
 import type { MessageId } from '../i18n'
 import { formatDateTime } from '../i18n'
 import { useLanguage, useT } from '../i18n/context'
+import { isDevice } from '../lib/accounts'
 import { onAppEvent } from '../lib/app-events'
 import { browserName } from '../lib/browser-name'
 import { errorText } from '../lib/error-text'
@@ -26,7 +27,7 @@ const CLOSED_MESSAGES: Record<string, MessageId> = {
  * One sign-in request (F-PUSH-2, F-PUSH-5): its context, the number typed from the sign-in
  * screen (never picked from a list), and a signed Approve or Deny, with "This wasn't me".
  */
-export function ChallengePage(props: { challengeId: string; deviceId: string }) {
+export function ChallengePage(props: { challengeId: string; server: string; deviceId: string }) {
   const t = useT()
   const { language } = useLanguage()
   const { accounts, navigate, refreshPending } = useApp()
@@ -38,7 +39,8 @@ export function ChallengePage(props: { challengeId: string; deviceId: string }) 
   const [sendError, setSendError] = useState<string | null>(null)
   const [now, setNow] = useState(() => Date.now())
 
-  const account = accounts?.find((candidate) => candidate.pairing?.deviceId === props.deviceId)
+  // By server and device: the same device id of another server is another account.
+  const account = accounts?.find((candidate) => isDevice(candidate, props.server, props.deviceId))
 
   async function load(target: PairedAccount) {
     setScreen({ kind: 'loading' })
@@ -71,7 +73,7 @@ export function ChallengePage(props: { challengeId: string; deviceId: string }) 
         if (event.type === 'closed' && event.challengeId === props.challengeId) {
           setScreen((current) => (current.kind === 'ready' ? { kind: 'done', tone: 'info', message: CLOSED_MESSAGES[event.status] ?? 'challenge.closed' } : current))
         }
-        if (event.type === 'removed' && event.deviceId === props.deviceId) {
+        if (event.type === 'removed' && event.server === props.server && event.deviceId === props.deviceId) {
           setScreen((current) => (current.kind === 'ready' ? { kind: 'done', tone: 'warning', message: 'challenge.unknownAccount' } : current))
         }
       }),

@@ -6,7 +6,7 @@ import { setPushEndpoint } from '../lib/accounts'
 import { errorText } from '../lib/error-text'
 import { askForNotifications, notificationState, subscribeToPush } from '../lib/push'
 import { fetchConfig, updateSubscription } from '../lib/server-api'
-import { isActive, useApp } from '../state'
+import { challengePath, isActive, useApp } from '../state'
 
 /** The accounts with their codes (F-PUSH-3), pending sign-in requests, and the way to add one. */
 export function Home() {
@@ -34,7 +34,7 @@ export function Home() {
       }
       for (const account of withoutPush) {
         await updateSubscription(account, subscription)
-        await setPushEndpoint(account.pairing.deviceId, subscription.endpoint ?? null)
+        await setPushEndpoint(account.pairing.server, account.pairing.deviceId, subscription.endpoint ?? null)
       }
     } catch (error) {
       setPushError(errorText(t, error))
@@ -65,7 +65,7 @@ export function Home() {
                 <button
                   type="button"
                   class="button button-primary"
-                  onClick={() => navigate(`/challenge/${encodeURIComponent(challenge.id)}?device=${encodeURIComponent(account.pairing.deviceId)}`)}
+                  onClick={() => navigate(challengePath(challenge.id, account.pairing.server, account.pairing.deviceId))}
                 >
                   {t('home.pending.open')}
                 </button>

@@ -142,7 +142,7 @@ self.addEventListener('pushsubscriptionchange', (event) => {
       for (const account of accounts) {
         try {
           await updateSubscription(account, json)
-          await setPushEndpoint(account.pairing.deviceId, json?.endpoint ?? null)
+          await setPushEndpoint(account.pairing.server, account.pairing.deviceId, json?.endpoint ?? null)
         } catch {
           // the app tries again when it opens
         }
