@@ -5,39 +5,22 @@
  *
  *   node --import tsx bench/enumeration-timing.ts [--samples 300]
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { Client, parseJson } from './lib/http.js'
 import { summarise } from './lib/load.js'
-import { freePort, killAllServers, startServer } from './lib/server.js'
+import { benchSetup, CLI, freePort, startServer } from './lib/server.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'packages/server/dist/cli.js')
 // Four wrong passwords per real user: the fifth would start the per-name delay (BF-12).
 const TRIES_PER_USER = 4
 
 async function main() {
   const { values } = parseArgs({ options: { samples: { type: 'string', default: '300' } } })
   const samples = Number(values.samples)
-  if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-timing-'))
-  process.on('exit', () => {
-    killAllServers()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const { dir, pinned } = benchSetup('timing')
   const port = await freePort()
   const token = randomBytes(24).toString('hex')
-  let pinned = true
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'])
-  } catch {
-    pinned = false
-  }
   const server = await startServer({
     cli: CLI,
     port,

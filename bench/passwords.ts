@@ -9,38 +9,21 @@
  *
  *   node --import tsx bench/passwords.ts [--samples 200] [--cpu 40]
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { Client, cookieValue, parseJson } from './lib/http.js'
 import { summarise } from './lib/load.js'
 import { sampleProcess } from './lib/procfs.js'
-import { freePort, killAllServers, startServer } from './lib/server.js'
+import { benchSetup, CLI, freePort, startServer } from './lib/server.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'packages/server/dist/cli.js')
 const PASSWORD = 'the real passphrase'
 
 async function main() {
   const { values } = parseArgs({ options: { samples: { type: 'string', default: '200' }, cpu: { type: 'string', default: '40' } } })
   const samples = Number(values.samples)
   const cpuRuns = Number(values.cpu)
-  if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-passwords-'))
-  process.on('exit', () => {
-    killAllServers()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  let pinned = true
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'])
-  } catch {
-    pinned = false
-  }
+  const { dir, pinned } = benchSetup('passwords')
   const port = await freePort()
   const token = randomBytes(24).toString('hex')
   const server = await startServer({

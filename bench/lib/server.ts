@@ -1,4 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:net'
 
 export interface ServerOptions {
@@ -115,4 +119,28 @@ export async function launch(options: {
       clearTimeout(timer)
     },
   }
+}
+
+/** The repository's root and the built CLI the benchmarks start. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const CLI = join(ROOT, 'packages/server/dist/cli.js')
+
+/**
+ * What a single-server benchmark needs first: the server built (once), a data folder removed on
+ * exit with every server killed, and whether `taskset` can pin the server to CPU 0.
+ */
+export function benchSetup(name: string): { dir: string; pinned: boolean } {
+  if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  const dir = mkdtempSync(join(tmpdir(), `countersign-${name}-`))
+  process.on('exit', () => {
+    killAllServers()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  let pinned = true
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+  } catch {
+    pinned = false
+  }
+  return { dir, pinned }
 }
