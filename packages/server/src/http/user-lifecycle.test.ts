@@ -97,6 +97,14 @@ describe('My sessions (SC-12)', () => {
     }
     t.clock.advance(1000)
     assert.equal((await t.browser(busy, 'GET', '/api/v1/session')).statusCode, 401, 'an hour + 1 s after sign-in, however active')
+
+    // Shortened limits count for sessions already open.
+    await t.admin('PATCH', `/api/v1/admin/organisations/${brisk.id}`, { sessionMaxHours: 24, sessionIdleMinutes: 720 })
+    const longLived = await anotherBrowser(user, 'Firefox')
+    t.clock.advance(2 * 3_600_000)
+    assert.equal((await t.browser(longLived, 'GET', '/api/v1/session')).statusCode, 200)
+    await t.admin('PATCH', `/api/v1/admin/organisations/${brisk.id}`, { sessionMaxHours: 1 })
+    assert.equal((await t.browser(longLived, 'GET', '/api/v1/session')).statusCode, 401, 'two hours old, the new limit is one')
   })
 })
 

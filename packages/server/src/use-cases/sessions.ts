@@ -58,7 +58,9 @@ export async function resolveSession(ctx: Context, token: string | undefined): P
     return null
   }
   const organisation = account.organisationId ? ((await ctx.store.organisations.get(account.organisationId)) ?? null) : null
-  if (session.lastSeenAt.getTime() + sessionLimits(organisation).idleMs <= now.getTime()) {
+  const limits = sessionLimits(organisation)
+  // The organisation's limits as they are now: shortening them also shortens sessions already open.
+  if (session.lastSeenAt.getTime() + limits.idleMs <= now.getTime() || session.createdAt.getTime() + limits.maxMs <= now.getTime()) {
     await ctx.store.sessions.remove(session.id)
     return null
   }
