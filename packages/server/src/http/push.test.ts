@@ -345,6 +345,16 @@ describe(`Countersign Authenticator: pairing, push sign-in, signed answers (${ba
     assert.equal((await pushSignIn(user)).started.statusCode, 202)
   })
 
+  test('PU-04: "Send again" within one sign-in counts as one unanswered attempt: a push and two resends do not pause push', async () => {
+    const { user } = await pairedUser(1)
+    const { jar, started } = await pushSignIn(user)
+    assert.equal(started.statusCode, 202)
+    for (let i = 0; i < 2; i++) assert.equal((await t.browser(jar, 'POST', '/api/v1/sign-in/push', {})).statusCode, 202, `send again ${i + 1}`)
+    const next = await pushSignIn(user)
+    assert.equal(next.started.statusCode, 202, 'a new sign-in still gets its push')
+    assert.equal((await t.auditEvents({ account: user.id, event: 'push.suspended' })).length, 0)
+  })
+
   test('PU-04: at most 5 pushes in 15 minutes, even when they are answered', async () => {
     const { user, phones } = await pairedUser(1)
     const [app] = phones as [TestAuthenticator]

@@ -28,7 +28,7 @@ export const PUSH_CHALLENGE_MS = 2 * MINUTE_MS
 /** PU-04: at most 5 pushes per account in 15 minutes… */
 const PUSH_WINDOW_MS = 15 * MINUTE_MS
 const PUSHES_PER_WINDOW = 5
-/** …and after 3 in a row unanswered or denied, none until a sign-in by another method. */
+/** …and after 3 sign-in attempts in a row whose pushes went unanswered or were denied, none until a sign-in by another method. */
 const UNANSWERED_IN_A_ROW = 3
 
 
@@ -254,9 +254,13 @@ export async function startPush(ctx: Context, input: { flowToken: string | undef
       const oldest = inWindow[inWindow.length - 1]!
       return { refused: 'rate' as const, retryAt: new Date(oldest.createdAt.getTime() + PUSH_WINDOW_MS) }
     }
-    const lastOnes = await tx.store.push.listSince(account.id, account.lastSignInAt ?? new Date(0), UNANSWERED_IN_A_ROW)
-    if (lastOnes.length === UNANSWERED_IN_A_ROW && lastOnes.every((c) => c.status !== 'approved' && c.status !== 'used')) {
-      return { refused: 'suspended' as const, since: lastOnes[0]!.createdAt }
+    // Counted per sign-in attempt, not per push: "Send again" in one sign-in is one unanswered
+    // attempt, so a user who taps it twice does not pause push for the account.
+    const recent = await tx.store.push.listSince(account.id, account.lastSignInAt ?? new Date(0), PUSHES_PER_WINDOW * UNANSWERED_IN_A_ROW)
+    const attempts = [...new Set(recent.map((c) => c.flowId))].slice(0, UNANSWERED_IN_A_ROW)
+    const unanswered = recent.filter((c) => attempts.includes(c.flowId)).every((c) => c.status !== 'approved' && c.status !== 'used')
+    if (attempts.length === UNANSWERED_IN_A_ROW && unanswered) {
+      return { refused: 'suspended' as const, since: recent[0]!.createdAt }
     }
     const replaced = await tx.store.push.cancelPendingForFlow(flow.id, now)
     await tx.store.push.createChallenge(challenge)
