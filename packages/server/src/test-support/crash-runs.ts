@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fromBase32, hotp, timeStep } from '../domain/methods/totp.js'
-import { cleanEnvironment } from './server-process.js'
+import { cleanEnvironment, startServerProcess } from './server-process.js'
 
 /*
  * DD-01 crash runs: a real server process on SQLite, a burst of sign-in attempts (password steps,
@@ -20,8 +19,6 @@ import { cleanEnvironment } from './server-process.js'
  * Then the server is started again on the same file and must be ready.
  */
 
-const CLI_DIST = new URL('../../dist/cli.js', import.meta.url).pathname
-const CLI_SOURCE = new URL('../cli.ts', import.meta.url).pathname
 const PASSWORD = 'crash-run passphrase here'
 
 export interface CrashReport {
@@ -34,32 +31,6 @@ export interface CrashReport {
   charged: number
   signedIn: number
   violations: string[]
-}
-
-interface Started {
-  child: ChildProcess
-  base: string
-}
-
-async function start(env: NodeJS.ProcessEnv): Promise<Started> {
-  const args = existsSync(CLI_DIST) ? [CLI_DIST, 'serve'] : ['--import', 'tsx', CLI_SOURCE, 'serve']
-  const child = spawn(process.execPath, args, { env: { ...env, COUNTERSIGN_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (c) => (out += c))
-  child.stderr!.on('data', (c) => (err += c))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 40_000)
-    child.stdout!.on('data', () => {
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-    child.once('exit', (code, signal) => reject(new Error(`exited ${code ?? signal}: ${err}`)))
-  })
-  return { child, base: `http://127.0.0.1:${port}` }
 }
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -120,7 +91,8 @@ export async function crashRuns(options: { runs: number; seed: number; log?: (li
   }
   const random = generator(options.seed)
   const report: CrashReport = { runs: 0, cutOff: 0, answered: 0, charged: 0, signedIn: 0, violations: [] }
-  let server = await start(env)
+  const start = () => startServerProcess(env, { built: true })
+  let server = await start()
   try {
     const auth = { authorization: `Bearer ${admin}` }
     const org = (await call(server.base, 'POST', '/api/v1/admin/organisations', { slug: 'crash', name: 'Crash', policy: 'required' }, auth)).json
@@ -198,7 +170,7 @@ export async function crashRuns(options: { runs: number; seed: number; log?: (li
       db.prepare('DELETE FROM password_throttle').run()
       db.close()
       report.runs++
-      server = await start(env)
+      server = await start()
       const ready = await call(server.base, 'GET', '/readyz')
       if (ready.status !== 200) report.violations.push(`run ${run}: /readyz ${ready.status} after the restart`)
       if ((run + 1) % 25 === 0) options.log?.(`crash runs: ${run + 1}/${options.runs}, violations ${report.violations.length}`)

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 
 const cli = new URL('../cli.ts', import.meta.url).pathname
+const builtCli = new URL('../../dist/cli.js', import.meta.url).pathname
 
 export interface ServerProcess {
   child: ChildProcess
@@ -11,11 +13,13 @@ export interface ServerProcess {
 
 /**
  * Starts `countersign serve` as its own process on a free port and waits for its listening line;
- * `script` runs another entry point that prints the same line (a server with a failpoint).
+ * `script` runs another entry point that prints the same line (a server with a failpoint);
+ * `built` runs the compiled CLI where it exists.
  */
-export async function startServerProcess(env: NodeJS.ProcessEnv, options: { script?: string } = {}): Promise<ServerProcess> {
-  const args = options.script ? [options.script] : [cli, 'serve']
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...env, COUNTERSIGN_PORT: '0' } })
+export async function startServerProcess(env: NodeJS.ProcessEnv, options: { script?: string; built?: boolean } = {}): Promise<ServerProcess> {
+  // `built`: the compiled CLI when there is one (`tsc -b` ran), which starts faster than through tsx.
+  const args = options.script ? ['--import', 'tsx', options.script] : options.built && existsSync(builtCli) ? [builtCli, 'serve'] : ['--import', 'tsx', cli, 'serve']
+  const child = spawn(process.execPath, args, { env: { ...env, COUNTERSIGN_PORT: '0' } })
   let out = ''
   let err = ''
   child.stdout!.on('data', (chunk) => (out += chunk))
