@@ -14,7 +14,7 @@ import { inTransaction, type AdminActor, type Context, type RequestMeta } from '
 import { describeDevice, removeDevice } from './devices.js'
 import { availableMethods } from './second-factor.js'
 import { enforcePasswordRules } from './passwords.js'
-import { endSessions } from './sessions.js'
+import { endAllAccess } from './sessions.js'
 
 /** A one-time sign-in without 2FA expires after 24 hours if unused (F-POL-4, T9). */
 export const BYPASS_LIFETIME_MS = DAY_MS
@@ -277,14 +277,10 @@ export async function updateUser(
       ...(passwordHash !== undefined ? { passwordHash, passwordChangedAt: now } : {}),
       ...(patch.requirePasswordChange !== undefined ? { mustChangePassword: patch.requirePasswordChange } : {}),
     })
-    if (patch.password !== undefined) {
-      // A new password ends every session, OIDC token and remembered browser (SC-09, F-LOGIN-3).
-      await endSessions(tx, account.id)
-      await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
-      await tx.store.passwordResets.removeForAccount(account.id)
-    }
+    // A new password ends every session, OIDC token and remembered browser (SC-09, F-LOGIN-3).
+    if (patch.password !== undefined) await endAllAccess(tx, account.id)
     // A reset link sent to the old address must not outlive the change.
-    if (emailChanged) await tx.store.passwordResets.removeForAccount(account.id)
+    else if (emailChanged) await tx.store.passwordResets.removeForAccount(account.id)
     const { password: _password, ...visible } = patch
     await recordEvent(tx.store, now, meta, { event: 'account.updated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { changes: visible, passwordChanged: patch.password !== undefined } })
   })

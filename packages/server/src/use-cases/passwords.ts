@@ -10,7 +10,7 @@ import { recordEvent } from './audit.js'
 import { inTransaction, type AdminActor, type Context, type RequestMeta } from './context.js'
 import { checkPassword } from './password-check.js'
 import { sendSecurityNotice } from './security-notices.js'
-import { endSessions, requireRecentSignIn, type Authenticated } from './sessions.js'
+import { endAllAccess, requireRecentSignIn, type Authenticated } from './sessions.js'
 
 /*
  * Passwords over an account's life (issue 17): changing one's own, "Forgot your password?" by an
@@ -46,18 +46,10 @@ export async function enforcePasswordRules(
   }
 }
 
-/**
- * Sets a new password (hash made by the caller, outside any transaction) and ends what the old
- * one opened: sessions (all, or all but `keepSessionId`), OpenID Connect tokens, remembered
- * browsers (SC-09, F-LOGIN-3), an outstanding reset link.
- */
+/** Sets a new password (hash made by the caller, outside any transaction) and ends what the old one opened. */
 async function replacePassword(tx: Context, accountId: string, passwordHash: string, keepSessionId?: string) {
-  const now = tx.clock.now()
-  await tx.store.accounts.update(accountId, { passwordHash, passwordChangedAt: now, mustChangePassword: false })
-  const endedSessions = await endSessions(tx, accountId, keepSessionId)
-  const forgottenBrowsers = await tx.store.rememberedBrowsers.removeAllForAccount(accountId)
-  await tx.store.passwordResets.removeForAccount(accountId)
-  return { endedSessions, forgottenBrowsers }
+  await tx.store.accounts.update(accountId, { passwordHash, passwordChangedAt: tx.clock.now(), mustChangePassword: false })
+  return endAllAccess(tx, accountId, keepSessionId)
 }
 
 /**
@@ -176,7 +168,6 @@ export async function completePasswordReset(ctx: Context, input: { token: string
   }
   const organisation = await organisationOf(ctx, account)
   await enforcePasswordRules(account, organisation, input.newPassword)
-  if (!ctx.hasher.hasCapacity()) throw new CountersignError('OVERLOADED', { retryAfterSeconds: 1 })
   const passwordHash = await ctx.hasher.hash(input.newPassword)
   const outcome = await inTransaction(ctx, async (tx) => {
     // Used once: of two racers with the same link, one deletes the row and the other is refused.

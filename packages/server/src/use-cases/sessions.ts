@@ -133,8 +133,8 @@ export async function completeEnrolment(tx: Context, auth: Authenticated, amr: s
 }
 
 /** One session as its owner or an admin sees it (SC-12); `currentId` marks the asking browser. */
-function describeSessionRow(session: Session, organisation: Organisation | null, currentId: string | null) {
-  const idleEnds = session.lastSeenAt.getTime() + sessionLimits(organisation).idleMs
+function describeSessionRow(session: Session, idleMs: number, currentId: string | null) {
+  const idleEnds = session.lastSeenAt.getTime() + idleMs
   return {
     id: session.id,
     current: session.id === currentId,
@@ -154,7 +154,7 @@ export async function listSessions(ctx: Context, account: Account, organisation:
   const { idleMs, maxMs } = sessionLimits(organisation)
   const sessions = (await ctx.store.sessions.listForAccount(account.id))
     .filter((s) => s.expiresAt.getTime() > now && s.lastSeenAt.getTime() + idleMs > now)
-    .map((s) => describeSessionRow(s, organisation, currentId))
+    .map((s) => describeSessionRow(s, idleMs, currentId))
   return { sessions, idleMinutes: idleMs / MINUTE_MS, maxHours: maxMs / (60 * MINUTE_MS) }
 }
 
@@ -184,4 +184,16 @@ export async function endSessions(tx: Context, accountId: string, exceptId?: str
   const ended = await tx.store.sessions.removeAllForAccount(accountId, exceptId)
   await tx.store.oidc.revokeByAccount(accountId)
   return ended
+}
+
+/**
+ * What a password opened, ended at once: the account's sessions (all, or all but `keepSessionId`)
+ * and OpenID Connect tokens, its remembered browsers (SC-09, F-LOGIN-3) and any reset link. For a
+ * new password and a deactivation, in the caller's transaction.
+ */
+export async function endAllAccess(tx: Context, accountId: string, keepSessionId?: string) {
+  const endedSessions = await endSessions(tx, accountId, keepSessionId)
+  const forgottenBrowsers = await tx.store.rememberedBrowsers.removeAllForAccount(accountId)
+  await tx.store.passwordResets.removeForAccount(accountId)
+  return { endedSessions, forgottenBrowsers }
 }

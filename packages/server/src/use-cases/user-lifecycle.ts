@@ -4,7 +4,7 @@ import type { Account } from '../store/store.js'
 import { accountOrNotFound, getUser } from './administration.js'
 import { recordEvent } from './audit.js'
 import { inTransaction, type AdminActor, type Context, type RequestMeta } from './context.js'
-import { endSessions, listSessions } from './sessions.js'
+import { endAllAccess, endSessions, listSessions } from './sessions.js'
 
 /*
  * An admin and a user's account over its life (issue 17, SC-12): the user's sessions, "sign out
@@ -46,10 +46,8 @@ export async function deactivateUser(ctx: Context, actor: AdminActor, id: string
   if (!account.deactivatedAt) {
     await inTransaction(ctx, async (tx) => {
       await tx.store.accounts.update(account.id, { deactivatedAt: tx.clock.now() })
-      const ended = await endSessions(tx, account.id)
-      await tx.store.rememberedBrowsers.removeAllForAccount(account.id)
-      await tx.store.passwordResets.removeForAccount(account.id)
-      await recordEvent(tx.store, tx.clock.now(), meta, { event: 'account.deactivated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { endedSessions: ended } })
+      const { endedSessions } = await endAllAccess(tx, account.id)
+      await recordEvent(tx.store, tx.clock.now(), meta, { event: 'account.deactivated', organisationId: account.organisationId, accountId: account.id, actor: actor.actor, details: { endedSessions } })
     })
   }
   return getUser(ctx, actor, account.id)
